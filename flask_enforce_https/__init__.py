@@ -1,0 +1,28 @@
+"""Design-time and administrator-enforced HTTPS for Flask.
+
+Developers declare the HTTP security of each screen and exposed integration;
+administrators tighten it for the environment or one application; every
+request is redirected, refused or served accordingly.
+"""
+
+from __future__ import annotations
+
+from . import signals
+from .declarations import Kind
+from .errors import ConfigurationError, EnforceHTTPSError, SettingsError
+from .extension import EnforceHTTPS
+from .levels import HttpSecurity
+from .policy import Policy
+from .settings import Settings
+
+__all__ = [
+    "ConfigurationError",
+    "EnforceHTTPS",
+    "EnforceHTTPSError",
+    "HttpSecurity",
+    "Kind",
+    "Policy",
+    "Settings",
+    "SettingsError",
+    "signals",
+]

@@ -1,0 +1,178 @@
+"""The request hooks: redirect screens, refuse integrations, add HSTS.
+
+:func:`check` decides; the hooks only turn its verdict into a response. The
+``flask https explain`` command calls the same :func:`check`, so what it
+says is what a request gets.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from dataclasses import dataclass
+
+from flask import Request, Response, current_app, request
+
+from . import signals
+from .location import hostname, https_location
+from .policy import Policy
+from .proxies import is_trusted, request_origin
+from .responses import BAD_HOST, HTTPS_REQUIRED, redirect, refusal
+from .state import AppState, Snapshot
+
+if t.TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+logger = logging.getLogger("flask_enforce_https")
+
+#: Where the hook leaves, in the WSGI environ, whether the client used HTTPS
+#: and the host it asked for, so the response hook need not work it out again.
+ORIGIN_KEY = "flask_enforce_https.origin"
+_SAFE_METHODS = frozenset(("GET", "HEAD"))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What happens to a request that is not served as it came.
+
+    :param status: The response status: a redirect code, 400 or 403.
+    :param location: The redirect target, for redirects only.
+    :param reason: Why, in words.
+    :param policy: The endpoint's effective policy.
+    """
+
+    status: int
+    location: str | None
+    reason: str
+    policy: Policy
+
+    @property
+    def is_redirect(self) -> bool:
+        """Whether the request is redirected, rather than refused."""
+        return self.location is not None
+
+
+def client_view(
+    snapshot: Snapshot, environ: WSGIEnvironment
+) -> tuple[bool, str | None]:
+    """Return whether the client used HTTPS, and the host it asked for.
+
+    Forwarded headers count only from trusted proxies.
+
+    :param snapshot: The settings in force.
+    :param environ: The WSGI environ.
+    """
+    if snapshot.trusted and is_trusted(environ.get("REMOTE_ADDR"), snapshot.trusted):
+        origin = request_origin(environ, snapshot.trusted)
+        return origin.is_secure, origin.host
+    return environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
+
+
+def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
+    """Return the HSTS header an HTTPS response to ``host`` gets, if any.
+
+    :param snapshot: The settings in force.
+    :param host: The ``Host`` the client used.
+    """
+    if snapshot.hsts_header is None or hostname(host) in snapshot.hsts_excluded:
+        return None
+    return snapshot.hsts_header
+
+
+def check(state: AppState, req: Request) -> Verdict | None:
+    """Decide what to do with ``req``: ``None`` to serve it as it came.
+
+    Records in the environ whether the client used HTTPS, for the response
+    hook.
+
+    :param state: The application's state.
+    :param req: The request, after URL matching.
+    """
+    snapshot = state.snapshot()
+    environ = req.environ
+    secure, host = environ[ORIGIN_KEY] = client_view(snapshot, environ)
+    if secure:
+        return None
+    policy = snapshot.policy(current_app, req.endpoint)
+    if not policy.requires_tls or snapshot.is_exempt(req.path):
+        return None
+    if policy.kind.is_integration:
+        return Verdict(403, None, policy.reason, policy)
+    location = https_location(
+        environ, host, state.host, state.port, current_app.config.get("TRUSTED_HOSTS")
+    )
+    if location is None:
+        return Verdict(400, None, f"cannot redirect to host {host!r}", policy)
+    code = state.redirect_code
+    if req.method not in _SAFE_METHODS:
+        code = state.redirect_code_other
+    return Verdict(code, location, policy.reason, policy)
+
+
+def before_request(state: AppState) -> t.Callable[[], Response | None]:
+    """Return the ``before_request`` hook for one application.
+
+    :param state: The application's state.
+    """
+
+    def enforce_https() -> Response | None:
+        verdict = check(state, request)
+        if verdict is None:
+            return None
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if verdict.location is not None:
+            logger.debug(
+                "redirected %s to %s: %s", request.url, verdict.location, verdict.reason
+            )
+            signals.request_redirected.send(
+                app, request=request, location=verdict.location, reason=verdict.reason
+            )
+            return redirect(verdict.location, verdict.status)
+        logger.debug(
+            "refused %s with %d: %s", request.url, verdict.status, verdict.reason
+        )
+        signals.request_rejected.send(
+            app, request=request, status=verdict.status, reason=verdict.reason
+        )
+        detail = HTTPS_REQUIRED if verdict.status == 403 else BAD_HOST
+        return refusal(verdict.policy.kind, verdict.status, detail, request)
+
+    return enforce_https
+
+
+def after_request(state: AppState) -> t.Callable[[Response], Response]:
+    """Return the ``after_request`` hook for one application.
+
+    :param state: The application's state.
+    """
+
+    def add_https_headers(response: Response) -> Response:
+        snapshot = state.snapshot()
+        environ = request.environ
+        seen = environ.get(ORIGIN_KEY)
+        # None when another before_request hook answered before ours ran.
+        secure, host = client_view(snapshot, environ) if seen is None else seen
+        if not secure:
+            return response
+        headers = response.headers
+        hsts = hsts_header(snapshot, host)
+        if hsts and "Strict-Transport-Security" not in headers:
+            headers["Strict-Transport-Security"] = hsts
+        if snapshot.secure_cookies:
+            _secure_cookies(response)
+        return response
+
+    return add_https_headers
+
+
+def _secure_cookies(response: Response) -> None:
+    cookies = response.headers.getlist("Set-Cookie")
+    if not cookies:
+        return
+    fixed = [
+        cookie
+        if any(a.strip().lower() == "secure" for a in cookie.split(";")[1:])
+        else f"{cookie}; Secure"
+        for cookie in cookies
+    ]
+    response.headers.setlist("Set-Cookie", fixed)

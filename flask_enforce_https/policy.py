@@ -1,0 +1,89 @@
+"""The effective security of an endpoint: a pure function of its design and
+the administrator settings.
+
+The request hook and the ``flask https`` CLI both call :func:`resolve`, so
+what the CLI shows is what requests get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .declarations import Design, Kind
+from .levels import HttpSecurity
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one endpoint requires, and why.
+
+    :param endpoint: The endpoint name, or ``None`` for unmatched URLs.
+    :param design: The design-time security, after inheritance.
+    :param effective: The level in force after the administrator overrides.
+    :param reasons: Everything that raised the level above
+        ``none``, design time first; empty when nothing did.
+    """
+
+    endpoint: str | None
+    design: Design
+    effective: HttpSecurity
+    reasons: tuple[str, ...]
+
+    @property
+    def kind(self) -> Kind:
+        """The endpoint kind."""
+        return self.design.kind
+
+    @property
+    def requires_tls(self) -> bool:
+        """Whether plain HTTP requests are refused or redirected."""
+        return self.effective.requires_tls
+
+    @property
+    def reason(self) -> str:
+        """The reasons as one readable line, for signals and logs."""
+        return "; ".join(self.reasons) or "nothing requires HTTPS"
+
+
+def resolve(
+    endpoint: str | None, design: Design, settings: Settings, application: str
+) -> Policy:
+    """Combine a design-time declaration with the administrator settings.
+
+    Overrides only tighten: the result is never below the design-time level.
+    A screen needs TLS when its design does, or the environment's ``hsts``,
+    or the environment's or the application's ``force_https_screens``. An
+    integration needs TLS when its design does, or the environment's or the
+    application's ``force_https_integrations``; HSTS alone does not force
+    integrations.
+
+    :param endpoint: The endpoint name, for the reasons.
+    :param design: The endpoint's design-time security.
+    :param settings: The administrator settings in force.
+    :param application: This application's name in the settings.
+    """
+    reasons = []
+    if design.level.requires_tls:
+        name = endpoint or "(unmatched URL)"
+        reasons.append(
+            f"design-time ({design.origin}): {design.kind.value} '{name}'"
+            f" requires {design.level.value}"
+        )
+    environment = settings.environment
+    own = settings.application(application)
+    if design.kind.is_integration:
+        if environment.force_https_integrations:
+            reasons.append("environment: force_https_integrations")
+        if own.force_https_integrations:
+            reasons.append(f"application '{application}': force_https_integrations")
+    else:
+        if environment.hsts:
+            reasons.append("environment: hsts")
+        if environment.force_https_screens:
+            reasons.append("environment: force_https_screens")
+        if own.force_https_screens:
+            reasons.append(f"application '{application}': force_https_screens")
+    overridden = len(reasons) > int(design.level.requires_tls)
+    effective = max(design.level, HttpSecurity.TLS) if overridden else design.level
+    return Policy(endpoint, design, effective, tuple(reasons))

@@ -1,0 +1,97 @@
+"""The bodies of refusals, in the format each kind of client can parse.
+
+Browsers get HTML, REST clients RFC 9457 ``application/problem+json``, SOAP
+clients a Fault in the SOAP version they spoke.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from flask import Request, Response
+
+from .declarations import Kind
+
+_REASONS = {400: "Bad Request", 403: "Forbidden"}
+
+_SOAP11 = """<?xml version="1.0" encoding="utf-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+<soap:Body><soap:Fault><faultcode>soap:Client</faultcode>\
+<faultstring>{text}</faultstring></soap:Fault></soap:Body>
+</soap:Envelope>
+"""
+
+_SOAP12 = """<?xml version="1.0" encoding="utf-8"?>
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope">
+<env:Body><env:Fault><env:Code><env:Value>env:Sender</env:Value></env:Code>\
+<env:Reason><env:Text xml:lang="en">{text}</env:Text></env:Reason></env:Fault>\
+</env:Body></env:Envelope>
+"""
+
+_HTML = """<!doctype html>
+<title>{status} {title}</title>
+<h1>{title}</h1>
+<p>{text}</p>
+"""
+
+HTTPS_REQUIRED = (
+    "This endpoint is served only over HTTPS. The request was sent in"
+    " cleartext and was not processed; send it again over HTTPS."
+)
+BAD_HOST = (
+    "The request's Host header is missing, invalid or not trusted, so it"
+    " cannot be redirected to HTTPS."
+)
+
+
+def redirect(location: str, code: int) -> Response:
+    """Return a redirect to ``location`` with a short HTML note.
+
+    :param location: An absolute URL, already safe for a header.
+    :param code: The redirect status code.
+    """
+    link = escape(location)
+    body = f'<!doctype html>\n<title>Redirecting</title>\n<a href="{link}">{link}</a>\n'
+    return Response(body, code, {"Location": location}, mimetype="text/html")
+
+
+def soap_version(request: Request) -> str:
+    """Return ``"1.2"`` when the request speaks SOAP 1.2, else ``"1.1"``.
+
+    :param request: The incoming request.
+    """
+    return "1.2" if request.mimetype == "application/soap+xml" else "1.1"
+
+
+def refusal(kind: Kind, status: int, detail: str, request: Request) -> Response:
+    """Return a refusal in the format the endpoint's clients understand.
+
+    :param kind: The endpoint kind.
+    :param status: The HTTP status, 400 or 403.
+    :param detail: What went wrong and what to do, in one or two sentences.
+    :param request: The request, for the SOAP version.
+    """
+    title = _REASONS[status]
+    if kind is Kind.REST:
+        problem = {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+        return Response(
+            json.dumps(problem), status, mimetype="application/problem+json"
+        )
+    if kind is Kind.SOAP:
+        if soap_version(request) == "1.2":
+            return Response(
+                _SOAP12.format(text=escape(detail)),
+                status,
+                mimetype="application/soap+xml",
+            )
+        return Response(
+            _SOAP11.format(text=escape(detail)), status, mimetype="text/xml"
+        )
+    body = _HTML.format(status=status, title=title, text=escape(detail))
+    return Response(body, status, mimetype="text/html")

@@ -1,0 +1,151 @@
+"""Per-application state: validated config, settings in force, and the
+effective policies cached for them.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from .declarations import design_for
+from .levels import HttpSecurity
+from .policy import Policy, resolve
+from .settings import Settings
+from .sources import Status
+
+if t.TYPE_CHECKING:
+    from .extension import EnforceHTTPS
+
+
+class Snapshot:
+    """One settings version, with what requests need from it precomputed.
+
+    Policies are resolved on first use per endpoint and then cached, so a
+    request costs a dict lookup whatever the number of endpoints. A new
+    settings version gets a new snapshot, and so a fresh cache.
+
+    :param settings: The validated settings.
+    :param application: This application's name in them.
+    :param default: The level of endpoints that declare none.
+    """
+
+    def __init__(self, settings: Settings, application: str, default: HttpSecurity):
+        environment = settings.environment
+        own = settings.application(application)
+        self.settings = settings
+        self.application = application
+        self.default = default
+        self.trusted = environment.trusted_proxies
+        self.secure_cookies = environment.secure_cookies or own.secure_cookies
+        self.hsts_header = _hsts_header(settings) if environment.hsts else None
+        self.hsts_excluded = frozenset(environment.hsts_excluded_hosts)
+        paths = (*environment.exempt_paths, *own.exempt_paths)
+        self.exempt_exact = frozenset(p for p in paths if not p.endswith("/"))
+        self.exempt_prefixes = tuple(p for p in paths if p.endswith("/"))
+        self._policies: dict[str | None, Policy] = {}
+
+    def policy(self, app: Flask, endpoint: str | None) -> Policy:
+        """Return the effective policy of ``endpoint``, cached.
+
+        :param app: The application, to find the view and its blueprints.
+        :param endpoint: The endpoint, or ``None`` for unmatched URLs.
+        """
+        try:
+            return self._policies[endpoint]
+        except KeyError:
+            design = design_for(app, endpoint, self.default)
+            policy = resolve(endpoint, design, self.settings, self.application)
+            # Concurrent misses compute the same value; the last write wins.
+            self._policies[endpoint] = policy
+            return policy
+
+    def is_exempt(self, path: str) -> bool:
+        """Whether ``path`` is served as it comes (health checks, ACME).
+
+        A path with ``.`` or ``..`` segments is never exempt, so that an
+        exempt prefix cannot be used to reach another route.
+
+        :param path: The request path, as routing sees it.
+        """
+        if path in self.exempt_exact:
+            return True
+        if not path.startswith(self.exempt_prefixes):
+            return False
+        return not any(s in (".", "..") for s in path.split("/"))
+
+
+def _hsts_header(settings: Settings) -> str:
+    environment = settings.environment
+    value = f"max-age={environment.hsts_max_age}"
+    if environment.hsts_include_subdomains:
+        value += "; includeSubDomains"
+    if environment.hsts_preload:
+        value += "; preload"
+    return value
+
+
+class SettingsSource(t.Protocol):
+    """Where settings come from: :meth:`current` returns those in force."""
+
+    def current(self) -> Settings:
+        """Return the settings in force now."""
+        ...
+
+    def status(self) -> Status:
+        """Return where the settings come from and how they are."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticSource:
+    """Settings given once, as a mapping in the config."""
+
+    settings: Settings
+    loaded_at: float = field(default_factory=time.time)
+
+    def current(self) -> Settings:
+        """Return the settings."""
+        return self.settings
+
+    def status(self) -> Status:
+        """Return the config key, ``"ok"`` and when the app read it."""
+        return Status("ENFORCE_HTTPS_SETTINGS (mapping)", "ok", self.loaded_at)
+
+
+@dataclass
+class AppState:
+    """What the extension keeps for one application, in
+    ``app.extensions["enforce_https"]``.
+
+    :param extension: The :class:`EnforceHTTPS` instance that owns it.
+    :param application: The application's name in the settings.
+    :param default: ``ENFORCE_HTTPS_DEFAULT_SECURITY``.
+    :param redirect_code: For GET and HEAD.
+    :param redirect_code_other: For other methods.
+    :param port: The HTTPS port redirects go to.
+    :param host: The canonical redirect host, or ``None``.
+    :param source: Where the settings come from.
+    """
+
+    extension: EnforceHTTPS
+    application: str
+    default: HttpSecurity
+    redirect_code: int
+    redirect_code_other: int
+    port: int
+    host: str | None
+    source: SettingsSource
+    _snapshot: Snapshot | None = field(default=None, repr=False)
+
+    def snapshot(self) -> Snapshot:
+        """Return the snapshot for the settings in force, building it when
+        they changed."""
+        settings = self.source.current()
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.settings is not settings:
+            snapshot = Snapshot(settings, self.application, self.default)
+            self._snapshot = snapshot
+        return snapshot

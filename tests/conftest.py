@@ -1,0 +1,160 @@
+"""Shared fixtures: an application with one endpoint of every kind."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import typing as t
+from collections.abc import Iterator
+
+import pytest
+from flask import Blueprint, Flask, Response
+from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.serving import make_server
+
+from flask_enforce_https import EnforceHTTPS
+
+https = EnforceHTTPS()
+
+
+def create_app(settings: t.Any = None, **config: t.Any) -> Flask:
+    """Return an app named "shop" with an endpoint of every kind.
+
+    ===================  =========  ==================================
+    URL                  kind       design-time level
+    ===================  =========  ==================================
+    /                    screen     none (declared, no level)
+    /page                screen     none (undeclared)
+    /secure              screen     tls
+    /account/            screen     tls (web flow 'account')
+    /account/login       screen     tls (web flow 'account')
+    /account/help        screen     none (its own declaration wins)
+    /api/orders          rest       tls (GET, POST, PUT, DELETE)
+    /api/status          rest       none
+    /soap                soap       tls (POST)
+    /soap/open           soap       none (POST)
+    /healthz             screen     none (undeclared)
+    /cookies             screen     none, sets two cookies
+    /own-hsts            screen     none, sets its own HSTS header
+    /partner             rest       tls-client-cert
+    ===================  =========  ==================================
+    """
+    app = Flask("shop")
+    app.config.update(TESTING=True, ENFORCE_HTTPS_SETTINGS=settings, **config)
+
+    @app.get("/")
+    @https.screen()
+    def home() -> str:
+        return "home"
+
+    @app.get("/page")
+    def page() -> str:
+        return "page"
+
+    @https.screen("tls")
+    @app.route("/secure", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    def secure() -> str:
+        return "secure"
+
+    account = https.screen("tls")(Blueprint("account", __name__, url_prefix="/account"))
+
+    @account.get("/")
+    def account_home() -> str:
+        return "account"
+
+    @account.route("/login", methods=["GET", "POST"])
+    def login() -> str:
+        return "login"
+
+    @account.get("/help")
+    @https.screen("none")
+    def help_page() -> str:
+        return "help"
+
+    app.register_blueprint(account)
+
+    @app.route("/api/orders", methods=["GET", "POST", "PUT", "DELETE"])
+    @https.rest()
+    def orders() -> dict[str, t.Any]:
+        return {"orders": []}
+
+    @app.get("/api/status")
+    @https.rest("none")
+    def status() -> dict[str, t.Any]:
+        return {"status": "ok"}
+
+    @app.post("/soap")
+    @https.soap("tls")
+    def soap() -> Response:
+        return Response("<ok/>", mimetype="text/xml")
+
+    @app.post("/soap/open")
+    @https.soap()
+    def soap_open() -> Response:
+        return Response("<ok/>", mimetype="text/xml")
+
+    @app.get("/healthz")
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/cookies")
+    def cookies() -> Response:
+        response = Response("cookies")
+        response.set_cookie("plain", "1")
+        response.set_cookie("already", "2", secure=True)
+        return response
+
+    @app.get("/own-hsts")
+    def own_hsts() -> Response:
+        return Response("own", headers={"Strict-Transport-Security": "max-age=60"})
+
+    @app.get("/partner")
+    @https.rest("tls-client-cert")
+    def partner() -> dict[str, t.Any]:
+        return {"partner": True}
+
+    https.init_app(app)
+    return app
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[int]:
+    """Serve ``app`` with werkzeug's server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def settings() -> t.Any:
+    """The administrator settings; parametrize ``settings`` to change them."""
+    return {}
+
+
+@pytest.fixture
+def config() -> dict[str, t.Any]:
+    """Extra config keys; parametrize ``config`` to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(settings: t.Any, config: dict[str, t.Any]) -> Flask:
+    return create_app(settings, **config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

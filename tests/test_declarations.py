@@ -1,0 +1,169 @@
+"""Design-time declarations: decorators, web flows (blueprints), defaults."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from flask import Blueprint, Flask
+from flask.views import MethodView
+
+from flask_enforce_https import ConfigurationError, EnforceHTTPS, HttpSecurity, Kind
+from flask_enforce_https.declarations import Design, design_for
+
+https = EnforceHTTPS()
+
+
+def view() -> str:
+    return "view"
+
+
+def design(app: Flask, endpoint: str | None) -> Design:
+    return design_for(app, endpoint, HttpSecurity.NONE)
+
+
+def test_decorators_return_the_same_function() -> None:
+    def page() -> str:
+        return "page"
+
+    assert https.screen("tls")(page) is page
+    assert https.rest()(page) is page
+    assert https.soap()(page) is page
+
+
+@pytest.mark.parametrize("above", [True, False], ids=["above-route", "below-route"])
+def test_decorator_works_above_or_below_route(above: bool) -> None:
+    app = Flask("shop")
+
+    def page() -> str:
+        return "page"
+
+    if above:
+        https.screen("tls")(app.route("/page")(page))
+    else:
+        app.route("/page")(https.screen("tls")(page))
+    https.init_app(app)
+    assert design(app, "page") == Design(Kind.SCREEN, HttpSecurity.TLS, "view")
+    assert app.test_client().get("/page").status_code == 301
+
+
+@pytest.mark.parametrize(
+    ("decorator", "kind", "level", "origin"),
+    [
+        (https.screen(), Kind.SCREEN, HttpSecurity.NONE, "default"),
+        (https.screen("tls"), Kind.SCREEN, HttpSecurity.TLS, "view"),
+        (https.rest(), Kind.REST, HttpSecurity.TLS, "view"),
+        (https.rest("none"), Kind.REST, HttpSecurity.NONE, "view"),
+        (https.soap(), Kind.SOAP, HttpSecurity.NONE, "view"),
+        (https.soap(HttpSecurity.TLS_CLIENT_CERT), Kind.SOAP,
+         HttpSecurity.TLS_CLIENT_CERT, "view"),
+    ],
+    ids=["screen", "screen-tls", "rest", "rest-none", "soap", "soap-cert"],
+)  # fmt: skip
+def test_kind_and_default_level(
+    decorator: t.Callable[[t.Callable[[], str]], t.Callable[[], str]],
+    kind: Kind,
+    level: HttpSecurity,
+    origin: str,
+) -> None:
+    app = Flask("shop")
+    app.add_url_rule("/v", view_func=decorator(lambda: "v"), endpoint="v")
+    assert design(app, "v") == Design(kind, level, origin)
+
+
+def test_bad_level_names_the_decorator() -> None:
+    with pytest.raises(ConfigurationError, match=r"^rest\(\): expected one of"):
+        https.rest("ssl")
+
+
+def test_bound_method_cannot_be_declared() -> None:
+    class Holder:
+        def page(self) -> str:
+            return "page"
+
+    with pytest.raises(ConfigurationError, match="bound method"):
+        https.screen()(Holder().page)
+
+
+def make_flow_app(default: str = "none") -> Flask:
+    app = Flask("shop")
+    app.config["ENFORCE_HTTPS_DEFAULT_SECURITY"] = default
+    members = https.screen("tls")(Blueprint("members", __name__))
+    admin = Blueprint("admin", __name__)
+    plain = Blueprint("plain", __name__)
+    api = https.rest()(Blueprint("api", __name__))
+    members.add_url_rule("/m/", "index", view)
+    members.add_url_rule("/m/open", "open", https.screen("none")(lambda: "open"))
+    members.add_url_rule("/m/inherit", "inherit", https.screen()(lambda: "inherit"))
+    admin.add_url_rule("/m/admin/", "index", view)
+    members.register_blueprint(admin)
+    plain.add_url_rule("/p/", "index", view)
+    api.add_url_rule("/api/", "index", view)
+    app.register_blueprint(members)
+    app.register_blueprint(members, name="club", url_prefix="/club")
+    app.register_blueprint(plain)
+    app.register_blueprint(api)
+    app.add_url_rule("/", "home", view)
+    https.init_app(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ("members.index", Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
+        ("members.open", Design(Kind.SCREEN, HttpSecurity.NONE, "view")),
+        ("members.inherit",
+         Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
+        ("members.admin.index",
+         Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
+        ("club.index", Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'club'")),
+        ("plain.index", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
+        ("api.index", Design(Kind.REST, HttpSecurity.TLS, "blueprint 'api'")),
+        ("home", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
+        ("static", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
+        (None, Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
+    ],
+    ids=["flow-default", "view-wins", "view-inherits-level", "nested-flow",
+         "renamed-registration", "undeclared-flow", "rest-flow", "undeclared",
+         "static", "unmatched"],
+)  # fmt: skip
+def test_web_flow_defaults(endpoint: str | None, expected: Design) -> None:
+    assert design(make_flow_app(), endpoint) == expected
+
+
+def test_default_security_config_applies_to_undeclared() -> None:
+    app = make_flow_app(default="tls")
+    state = app.extensions["enforce_https"]
+    assert design_for(app, "home", state.default).level is HttpSecurity.TLS
+    client = app.test_client()
+    assert client.get("/").status_code == 301
+    assert client.get("/nowhere").status_code == 301, "unmatched URLs too"
+    assert client.get("/m/open").status_code == 200, "explicit none still wins"
+
+
+def test_class_based_view_declared_on_the_class() -> None:
+    @https.rest()
+    class Orders(MethodView):
+        def get(self) -> dict[str, int]:
+            return {"count": 0}
+
+    app = Flask("shop")
+    app.add_url_rule("/orders", view_func=Orders.as_view("orders"))
+    https.init_app(app)
+    assert design(app, "orders").kind is Kind.REST
+    assert app.test_client().get("/orders").status_code == 403
+
+
+def test_unmatched_and_wrong_method_are_screens_at_the_default() -> None:
+    app = Flask("shop")
+    app.config["ENFORCE_HTTPS_SETTINGS"] = {
+        "environment": {"force_https_screens": True}
+    }
+    app.add_url_rule("/only-get", "only_get", view)
+    https.init_app(app)
+    c = app.test_client()
+    assert c.get("/missing").headers["Location"] == "https://localhost/missing"
+    assert c.post("/only-get").status_code == 308, "405 URLs are redirected too"
+    assert c.get("/missing", base_url="https://localhost").status_code == 404
+    assert c.post("/only-get", base_url="https://localhost").status_code == 405

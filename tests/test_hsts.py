@@ -1,0 +1,325 @@
+"""HSTS: the ``Strict-Transport-Security`` header and the ``hsts*`` settings.
+
+The header is sent on HTTPS responses only, once, on every endpoint kind,
+never for the excluded hosts, with the configured directives; ``hsts`` also
+forces TLS on every screen, but not on integrations.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from conftest import create_app
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from flask_enforce_https import SettingsError
+
+HSTS = "Strict-Transport-Security"
+HTTPS = "https://example.com"
+ON = {"environment": {"hsts": True}}
+
+
+def hsts_values(response: TestResponse) -> list[str]:
+    """Return every ``Strict-Transport-Security`` value of ``response``."""
+    return response.headers.getlist(HSTS)
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 200),
+        ("GET", "/page", 200),
+        ("GET", "/secure", 200),
+        ("GET", "/account/login", 200),
+        ("GET", "/api/orders", 200),
+        ("GET", "/api/status", 200),
+        ("POST", "/soap", 200),
+        ("POST", "/soap/open", 200),
+        ("GET", "/no-such-page", 404),
+    ],
+    ids=[
+        "screen",
+        "undeclared-screen",
+        "tls-screen",
+        "web-flow",
+        "rest",
+        "rest-none",
+        "soap",
+        "soap-none",
+        "unmatched-404",
+    ],
+)
+def test_hsts_sent_on_https_for_every_kind(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    response = client.open(path, method=method, base_url=HTTPS)
+    assert response.status_code == status
+    assert hsts_values(response) == ["max-age=31536000"]
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 301),
+        ("GET", "/secure", 301),
+        ("POST", "/secure", 308),
+        ("GET", "/no-such-page", 301),
+        ("GET", "/api/orders", 403),
+        ("POST", "/soap", 403),
+        ("GET", "/api/status", 200),
+        ("POST", "/soap/open", 200),
+    ],
+    ids=[
+        "screen-301",
+        "tls-screen-301",
+        "post-308",
+        "unmatched-301",
+        "rest-403",
+        "soap-403",
+        "rest-none-served",
+        "soap-none-served",
+    ],
+)
+def test_hsts_never_sent_over_http(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    assert hsts_values(response) == []
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+def test_view_own_hsts_header_is_kept_not_doubled(client: FlaskClient) -> None:
+    response = client.get("/own-hsts", base_url=HTTPS)
+    assert response.status_code == 200
+    assert len(response.headers.getlist(HSTS)) == 1
+    assert response.headers[HSTS] == "max-age=60"
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+def test_view_own_hsts_header_over_http_is_left_alone(client: FlaskClient) -> None:
+    response = client.get("/own-hsts")
+    assert response.status_code == 301
+    assert hsts_values(response) == []
+
+
+def test_hsts_off_by_default(client: FlaskClient) -> None:
+    response = client.get("/", base_url=HTTPS)
+    assert response.status_code == 200
+    assert hsts_values(response) == []
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"hsts": False, "hsts_max_age": 600}}],
+    ids=["hsts-false"],
+)
+def test_hsts_false_sends_no_header(client: FlaskClient) -> None:
+    response = client.get("/", base_url=HTTPS)
+    assert hsts_values(response) == []
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (ON, "max-age=31536000"),
+        ({"environment": {"hsts": True, "hsts_max_age": 0}}, "max-age=0"),
+        (
+            {
+                "environment": {
+                    "hsts": True,
+                    "hsts_max_age": 600,
+                    "hsts_include_subdomains": True,
+                }
+            },
+            "max-age=600; includeSubDomains",
+        ),
+        (
+            {
+                "environment": {
+                    "hsts": True,
+                    "hsts_max_age": 63072000,
+                    "hsts_include_subdomains": True,
+                    "hsts_preload": True,
+                }
+            },
+            "max-age=63072000; includeSubDomains; preload",
+        ),
+        (
+            {"environment": {"hsts": True, "hsts_preload": True}},
+            "max-age=31536000; preload",
+        ),
+    ],
+    ids=["default", "max-age-0", "subdomains", "preload", "preload-only"],
+)
+def test_hsts_header_value(client: FlaskClient, expected: str) -> None:
+    response = client.get("/", base_url=HTTPS)
+    assert hsts_values(response) == [expected]
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://localhost",
+        "https://127.0.0.1",
+        "https://[::1]",
+        "https://localhost:8443",
+        "https://127.0.0.1:8443",
+        "https://[::1]:8443",
+        "https://LOCALHOST",
+    ],
+    ids=[
+        "localhost",
+        "ipv4-loopback",
+        "ipv6-loopback",
+        "localhost-port",
+        "ipv4-port",
+        "ipv6-port",
+        "uppercase",
+    ],
+)
+def test_hsts_never_sent_for_default_excluded_hosts(
+    client: FlaskClient, base_url: str
+) -> None:
+    response = client.get("/", base_url=base_url)
+    assert response.status_code == 200
+    assert hsts_values(response) == []
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"hsts": True, "hsts_excluded_hosts": ["dev.example.com"]}}],
+    ids=["custom-excluded"],
+)
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://dev.example.com", []),
+        ("https://dev.example.com:8443", []),
+        ("https://example.com", ["max-age=31536000"]),
+        ("https://localhost", ["max-age=31536000"]),
+        ("https://127.0.0.1", ["max-age=31536000"]),
+    ],
+    ids=["excluded", "excluded-port", "other-host", "localhost", "loopback"],
+)
+def test_custom_excluded_hosts_replace_the_default(
+    client: FlaskClient, base_url: str, expected: list[str]
+) -> None:
+    response = client.get("/", base_url=base_url)
+    assert response.status_code == 200
+    assert hsts_values(response) == expected
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"hsts": True, "hsts_excluded_hosts": []}}],
+    ids=["none-excluded"],
+)
+def test_empty_excluded_hosts_sends_hsts_to_localhost(client: FlaskClient) -> None:
+    response = client.get("/", base_url="https://localhost")
+    assert hsts_values(response) == ["max-age=31536000"]
+
+
+@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/", 301),
+        ("GET", "/page", 301),
+        ("GET", "/account/help", 301),
+        ("POST", "/secure", 308),
+        ("GET", "/api/status", 200),
+        ("POST", "/soap/open", 200),
+        ("GET", "/api/orders", 403),
+    ],
+    ids=[
+        "screen",
+        "undeclared-screen",
+        "none-in-web-flow",
+        "post-screen",
+        "rest-none",
+        "soap-none",
+        "rest-tls",
+    ],
+)
+def test_hsts_forces_screens_not_integrations(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    if status in (301, 308):
+        assert response.headers["Location"] == f"https://localhost{path}"
+    else:
+        assert "Location" not in response.headers
+
+
+def test_without_hsts_screens_are_served_over_http(client: FlaskClient) -> None:
+    assert client.get("/").status_code == 200
+    assert client.get("/api/status").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("environment", "key"),
+    [
+        ({"hsts_max_age": -1}, "environment.hsts_max_age"),
+        ({"hsts_max_age": True}, "environment.hsts_max_age"),
+        ({"hsts_max_age": "600"}, "environment.hsts_max_age"),
+        ({"hsts_max_age": 1.5}, "environment.hsts_max_age"),
+        ({"hsts": "yes"}, "environment.hsts"),
+        ({"hsts": 1}, "environment.hsts"),
+        ({"hsts_include_subdomains": "true"}, "environment.hsts_include_subdomains"),
+        ({"hsts_preload": None}, "environment.hsts_preload"),
+        ({"hsts_excluded_hosts": "localhost"}, "environment.hsts_excluded_hosts"),
+        ({"hsts_excluded_hosts": ["a/b"]}, "environment.hsts_excluded_hosts"),
+        ({"hsts_excluded_hosts": [""]}, "environment.hsts_excluded_hosts"),
+    ],
+    ids=[
+        "max-age-negative",
+        "max-age-bool",
+        "max-age-string",
+        "max-age-float",
+        "hsts-string",
+        "hsts-int",
+        "subdomains-string",
+        "preload-none",
+        "excluded-string",
+        "excluded-path",
+        "excluded-empty",
+    ],
+)
+def test_invalid_hsts_settings_name_the_key(
+    environment: dict[str, t.Any], key: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        create_app({"environment": environment})
+    assert caught.value.key == key
+    assert f"{key}: " in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "hsts",
+        "hsts_max_age",
+        "hsts_include_subdomains",
+        "hsts_preload",
+        "hsts_excluded_hosts",
+    ],
+    ids=["hsts", "max-age", "subdomains", "preload", "excluded-hosts"],
+)
+def test_hsts_settings_are_environment_only(key: str) -> None:
+    value: t.Any = ["dev.example.com"] if key == "hsts_excluded_hosts" else True
+    if key == "hsts_max_age":
+        value = 600
+    with pytest.raises(SettingsError) as caught:
+        create_app({"applications": {"shop": {key: value}}})
+    assert caught.value.key == f"applications.shop.{key}"
+    message = str(caught.value)
+    assert f"applications.shop.{key}" in message
+    assert "only the environment can set" in message

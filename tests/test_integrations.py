@@ -1,0 +1,95 @@
+"""Exposed integrations are refused over plain HTTP, never redirected."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from flask.testing import FlaskClient
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+ENVELOPE11 = (
+    f'<s:Envelope xmlns:s="{SOAP11}"><s:Body><GetOrderStatus/></s:Body></s:Envelope>'
+)
+ENVELOPE12 = (
+    f'<s:Envelope xmlns:s="{SOAP12}"><s:Body><GetOrderStatus/></s:Body></s:Envelope>'
+)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
+def test_rest_gets_problem_json(client: FlaskClient, method: str) -> None:
+    response = client.open("/api/orders", method=method, json={"item": 1})
+    assert response.status_code == 403
+    assert "Location" not in response.headers
+    assert response.mimetype == "application/problem+json"
+    problem = json.loads(response.data)
+    assert problem["status"] == 403
+    assert problem["title"] == "Forbidden"
+    assert problem["type"] == "about:blank"
+    assert "HTTPS" in problem["detail"]
+
+
+def test_rest_over_https_is_served(client: FlaskClient) -> None:
+    response = client.post("/api/orders", base_url="https://example.com")
+    assert response.status_code == 200
+    assert response.json == {"orders": []}
+
+
+def test_soap11_fault(client: FlaskClient) -> None:
+    response = client.post(
+        "/soap",
+        data=ENVELOPE11,
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+    )
+    assert response.status_code == 403
+    assert "Location" not in response.headers
+    assert response.mimetype == "text/xml"
+    root = ET.fromstring(response.data)  # noqa: S314 (our own response)
+    assert root.tag == f"{{{SOAP11}}}Envelope"
+    fault = root.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
+    assert fault is not None
+    assert fault.findtext("faultcode") == "soap:Client"
+    assert "HTTPS" in (fault.findtext("faultstring") or "")
+
+
+def test_soap12_fault(client: FlaskClient) -> None:
+    response = client.post(
+        "/soap",
+        data=ENVELOPE12,
+        headers={"Content-Type": 'application/soap+xml; charset=utf-8; action="x"'},
+    )
+    assert response.status_code == 403
+    assert response.mimetype == "application/soap+xml"
+    root = ET.fromstring(response.data)  # noqa: S314 (our own response)
+    assert root.tag == f"{{{SOAP12}}}Envelope"
+    ns = {"env": SOAP12}
+    assert root.findtext("env:Body/env:Fault/env:Code/env:Value", namespaces=ns) == (
+        "env:Sender"
+    )
+    text = root.findtext("env:Body/env:Fault/env:Reason/env:Text", namespaces=ns)
+    assert text is not None
+    assert "HTTPS" in text
+
+
+def test_soap_without_content_type_gets_a_soap11_fault(client: FlaskClient) -> None:
+    response = client.post("/soap")
+    assert response.status_code == 403
+    assert response.mimetype == "text/xml"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"force_https_integrations": True, "force_https_screens": True}}],
+    ids=["forced"],
+)
+def test_forced_integrations_are_refused_not_redirected(client: FlaskClient) -> None:
+    assert client.get("/api/status").status_code == 403
+    assert client.post("/soap/open", data=ENVELOPE11).status_code == 403
+    assert client.get("/").status_code == 301
+
+
+def test_integration_with_open_level_is_served(client: FlaskClient) -> None:
+    assert client.get("/api/status").json == {"status": "ok"}
+    assert client.post("/soap/open", data=ENVELOPE11).status_code == 200

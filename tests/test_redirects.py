@@ -1,0 +1,141 @@
+"""Plain-HTTP requests to screens that need TLS are redirected to HTTPS."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def test_https_is_served(client: FlaskClient) -> None:
+    response = client.get("/secure", base_url="https://example.com")
+    assert response.status_code == 200
+    assert response.data == b"secure"
+
+
+def test_http_is_served_when_nothing_requires_tls(client: FlaskClient) -> None:
+    assert client.get("/").data == b"home"
+    assert client.get("/account/help").data == b"help"
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [("GET", 301), ("HEAD", 301), ("POST", 308), ("PUT", 308), ("DELETE", 308),
+     ("PATCH", 308)],
+    ids=["get", "head", "post", "put", "delete", "patch"],
+)  # fmt: skip
+def test_redirect_codes_keep_unsafe_methods(
+    client: FlaskClient, method: str, code: int
+) -> None:
+    response = client.open("/secure", method=method, data="body=kept")
+    assert response.status_code == code
+    assert response.headers["Location"] == "https://localhost/secure"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"ENFORCE_HTTPS_REDIRECT_CODE": 302, "ENFORCE_HTTPS_REDIRECT_CODE_OTHER": 307}],
+    ids=["rollout"],
+)
+def test_temporary_codes_for_rollouts(client: FlaskClient) -> None:
+    assert client.get("/secure").status_code == 302
+    assert client.post("/secure").status_code == 307
+
+
+def test_redirect_body_links_to_location(client: FlaskClient) -> None:
+    response = client.get("/secure?a=1&b=<x>")
+    assert response.mimetype == "text/html"
+    assert b'href="https://localhost/secure?a=1&amp;b=%3Cx%3E"' in response.data
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/secure", "https://localhost/secure"),
+        ("/secure?b=2&a=1&a=3", "https://localhost/secure?b=2&a=1&a=3"),
+        ("/secure?q=a%2Fb&x=%25&y=%E2%9C%93", "https://localhost/secure?q=a%2Fb&x=%25&y=%E2%9C%93"),
+        ("/account/%7Euser", "https://localhost/account/%7Euser"),
+        ("/account/a%2Fb", "https://localhost/account/a%2Fb"),
+        ("/account/caf%C3%A9", "https://localhost/account/caf%C3%A9"),
+    ],
+    ids=["plain", "query-order", "query-escapes", "tilde-escape",
+         "slash-escape", "utf8"],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "settings", [{"environment": {"force_https_screens": True}}], ids=["forced"]
+)
+def test_location_keeps_path_and_query_as_sent(
+    client: FlaskClient, url: str, location: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == 301
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("host", "config", "location"),
+    [
+        ("shop.example.com", {}, "https://shop.example.com/secure"),
+        ("shop.example.com:8080", {}, "https://shop.example.com/secure"),
+        ("Shop.Example.COM", {}, "https://shop.example.com/secure"),
+        ("shop.example.com:8080", {"ENFORCE_HTTPS_PORT": 8443},
+         "https://shop.example.com:8443/secure"),
+        ("shop.example.com", {"ENFORCE_HTTPS_PORT": 443},
+         "https://shop.example.com/secure"),
+        ("[::1]:8080", {}, "https://[::1]/secure"),
+        ("[2001:DB8::1]", {"ENFORCE_HTTPS_PORT": 8443},
+         "https://[2001:db8::1]:8443/secure"),
+        ("192.0.2.7:80", {}, "https://192.0.2.7/secure"),
+        ("evil.example", {"ENFORCE_HTTPS_HOST": "www.example.com"},
+         "https://www.example.com/secure"),
+        ("evil.example", {"ENFORCE_HTTPS_HOST": "www.example.com",
+                          "ENFORCE_HTTPS_PORT": 8443},
+         "https://www.example.com:8443/secure"),
+    ],
+    ids=["host", "drops-http-port", "lowercase", "maps-port", "omits-443", "ipv6",
+         "ipv6-port", "ipv4", "canonical", "canonical-port"],
+)  # fmt: skip
+def test_location_host_and_port(
+    host: str, config: dict[str, t.Any], location: str
+) -> None:
+    from conftest import create_app
+
+    client = create_app(**config).test_client()
+    response = client.get("/secure", headers={"Host": host})
+    assert response.status_code == 301
+    assert response.headers["Location"] == location
+
+
+def test_location_uses_raw_uri_from_the_server(app: Flask) -> None:
+    # gunicorn and werkzeug's server pass the request target unchanged in
+    # RAW_URI / REQUEST_URI; the decoded PATH_INFO would lose %2F.
+    response = app.test_client().get(
+        "/secure",
+        environ_overrides={
+            "RAW_URI": "/secure/%2e%2E?x=%2F",
+            "REQUEST_URI": "/secure/%2e%2E?x=%2F",
+        },
+    )
+    assert response.headers["Location"] == "https://localhost/secure/%2e%2E?x=%2F"
+
+
+def test_location_rebuilt_when_no_raw_uri(app: Flask) -> None:
+    response = app.test_client().get(
+        "/secure",
+        query_string="q=1",
+        environ_overrides={"RAW_URI": "", "REQUEST_URI": "", "SCRIPT_NAME": "/shop"},
+    )
+    assert response.headers["Location"] == "https://localhost/shop/secure?q=1"
+
+
+def test_mounted_app_keeps_its_prefix(app: Flask) -> None:
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.test import Client
+
+    outer = Flask("outer")
+    outer.wsgi_app = DispatcherMiddleware(outer.wsgi_app, {"/shop": app})  # type: ignore[method-assign]
+    response = Client(outer).get("/shop/secure?x=1")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "https://localhost/shop/secure?x=1"
