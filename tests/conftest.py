@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import typing as t
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from flask import Blueprint, Flask, Response
@@ -131,6 +133,58 @@ def serving(app: Flask) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A response as read off the socket."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    head: bytes
+
+    def get_all(self, name: str) -> list[str]:
+        """Return every value of header ``name``."""
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def by_name(self) -> dict[str, list[str]]:
+        """Return the header values by lowercase name."""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            headers.setdefault(name.lower(), []).append(value)
+        return headers
+
+
+@pytest.fixture
+def port(app: Flask) -> Iterator[int]:
+    """The port of a live server for ``app``."""
+    with serving(app) as number:
+        yield number
+
+
+def send_raw(port: int, head: bytes) -> RawResponse:
+    """Send a raw request head and read the whole response.
+
+    ``Connection: close`` is added so that the server ends the response.
+    """
+    request = head.removesuffix(b"\r\n\r\n") + b"\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    raw_head, separator, _ = data.partition(b"\r\n\r\n")
+    assert separator, f"incomplete response: {data!r}"
+    lines = raw_head.split(b"\r\n")
+    version, code, _ = lines[0].decode("ascii").split(" ", 2)
+    assert version.startswith("HTTP/1.")
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.decode("latin-1").partition(":")
+        assert colon, f"malformed header line {line!r}"
+        headers.append((name.strip(), value.strip()))
+    return RawResponse(int(code), headers, raw_head)
 
 
 @pytest.fixture

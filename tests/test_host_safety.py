@@ -15,14 +15,11 @@ attacks are also sent as raw bytes to werkzeug's real server on loopback.
 from __future__ import annotations
 
 import re
-import socket
 import string
 import typing as t
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from conftest import serving
+from conftest import RawResponse, send_raw
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given
@@ -635,50 +632,6 @@ def test_no_host_or_path_moves_the_canonical_location(
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RawResponse:
-    """A response as read off the socket."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    head: bytes
-
-    def get_all(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k.lower() == name.lower()]
-
-
-@pytest.fixture
-def port(app: Flask) -> Iterator[int]:
-    """The port of a live server for ``app``."""
-    with serving(app) as number:
-        yield number
-
-
-def send(port: int, head: bytes) -> RawResponse:
-    """Send a raw request head and read the whole response.
-
-    ``Connection: close`` is added so that the server ends the response.
-    """
-    request = head.removesuffix(b"\r\n\r\n") + b"\r\nConnection: close\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    data = b"".join(chunks)
-    raw_head, separator, _ = data.partition(b"\r\n\r\n")
-    assert separator, f"incomplete response: {data!r}"
-    lines = raw_head.split(b"\r\n")
-    version, code, _ = lines[0].decode("ascii").split(" ", 2)
-    assert version.startswith("HTTP/1.")
-    headers = []
-    for line in lines[1:]:
-        name, colon, value = line.decode("latin-1").partition(":")
-        assert colon, f"malformed header line {line!r}"
-        headers.append((name.strip(), value.strip()))
-    return RawResponse(int(code), headers, raw_head)
-
-
 def assert_safe_over_the_wire(response: RawResponse) -> None:
     """3xx to https://localhost/ or 4xx without Location; one Location at most,
     no Set-Cookie, nothing but ASCII in the head."""
@@ -768,7 +721,7 @@ WIRE_ATTACKS = [
 def test_raw_path_over_the_wire(
     port: int, request_head: bytes, expected: str | tuple[str, ...]
 ) -> None:
-    response = send(port, request_head)
+    response = send_raw(port, request_head)
     assert_safe_over_the_wire(response)
     assert response.status == 301
     (location,) = response.get_all("Location")
@@ -804,7 +757,7 @@ def test_raw_path_over_the_wire(
 )
 def test_malformed_request_over_the_wire(port: int, request_head: bytes) -> None:
     # The server may refuse these itself; whoever answers, the answer is safe.
-    assert_safe_over_the_wire(send(port, request_head))
+    assert_safe_over_the_wire(send_raw(port, request_head))
 
 
 @pytest.mark.parametrize(
@@ -817,7 +770,7 @@ def test_malformed_request_over_the_wire(port: int, request_head: bytes) -> None
     ids=["utf-8", "latin-1", "query"],
 )
 def test_non_ascii_bytes_over_the_wire(port: int, request_head: bytes) -> None:
-    response = send(port, request_head)
+    response = send_raw(port, request_head)
     assert_safe_over_the_wire(response)
     assert response.status == 301
     (location,) = response.get_all("Location")
@@ -859,13 +812,13 @@ def test_non_ascii_bytes_over_the_wire(port: int, request_head: bytes) -> None:
     ],
 )
 def test_bad_host_over_the_wire(port: int, request_head: bytes) -> None:
-    response = send(port, request_head)
+    response = send_raw(port, request_head)
     assert_safe_over_the_wire(response)
     assert response.status == 400
 
 
 def test_ipv6_host_over_the_wire(port: int) -> None:
-    response = send(port, b"GET /secure HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")
+    response = send_raw(port, b"GET /secure HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n")
     assert response.status == 301
     assert response.get_all("Location") == ["https://[::1]/secure"]
 
@@ -877,7 +830,7 @@ def test_absolute_form_over_the_wire(port: int) -> None:
     # ``Host: evil.com``: a valid host the client chose itself, which only
     # TRUSTED_HOSTS or ENFORCE_HTTPS_HOST restrict (tests below). What the
     # absolute form must never do is end up pasted after the host.
-    response = send(
+    response = send_raw(
         port, b"GET http://evil.com/secure HTTP/1.1\r\nHost: localhost\r\n\r\n"
     )
     assert response.status == 301
@@ -898,7 +851,7 @@ def test_absolute_form_over_the_wire(port: int) -> None:
     ids=["absolute-form", "host", "host-and-path"],
 )
 def test_untrusted_host_over_the_wire(port: int, request_head: bytes) -> None:
-    response = send(port, request_head)
+    response = send_raw(port, request_head)
     assert_safe_over_the_wire(response)
     assert response.status == 400
 
@@ -907,7 +860,7 @@ def test_untrusted_host_over_the_wire(port: int, request_head: bytes) -> None:
     "config", [{"TRUSTED_HOSTS": ["localhost"]}], ids=["trusted-hosts"]
 )
 def test_trusted_host_over_the_wire(port: int) -> None:
-    response = send(
+    response = send_raw(
         port, b"GET http://localhost/secure?a=1 HTTP/1.1\r\nHost: evil.com\r\n\r\n"
     )
     assert_safe_over_the_wire(response)
@@ -917,7 +870,7 @@ def test_trusted_host_over_the_wire(port: int) -> None:
 def test_absolute_form_keeps_percent_encoding_over_the_wire(port: int) -> None:
     # Byte for byte, as in origin form: %2F decoded to "/" would name
     # another resource.
-    response = send(
+    response = send_raw(
         port,
         b"GET http://localhost/account/%7Euser/a%2Fb?q=a%2Fb&x=%25 HTTP/1.1\r\n"
         b"Host: localhost\r\n\r\n",
@@ -942,6 +895,6 @@ def test_absolute_form_keeps_percent_encoding_over_the_wire(port: int) -> None:
     ids=["absolute-form", "host", "at-sign", "empty"],
 )
 def test_canonical_host_over_the_wire(port: int, request_head: bytes) -> None:
-    response = send(port, request_head)
+    response = send_raw(port, request_head)
     assert_safe_over_the_wire(response)
     assert response.get_all("Location") == ["https://localhost/secure"]

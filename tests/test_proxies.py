@@ -12,13 +12,10 @@ variants (``X_Forwarded_Proto``) never count: the WSGI servers drop them.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import typing as t
-from collections.abc import Iterator
 
 import pytest
-from conftest import serving
-from flask import Flask
+from conftest import send_raw
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -432,29 +429,11 @@ def test_rest_endpoint(
 # --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def port(app: Flask) -> Iterator[int]:
-    """The port of a live server for ``app``."""
-    with serving(app) as number:
-        yield number
-
-
 def send(port: int, head: bytes) -> tuple[int, dict[str, list[str]]]:
-    """Send a raw request head; return the status and headers (lowercase)."""
-    request = head.removesuffix(b"\r\n\r\n") + b"\r\nConnection: close\r\n\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    raw_head, separator, _ = b"".join(chunks).partition(b"\r\n\r\n")
-    assert separator
-    status_line, *lines = raw_head.decode("latin-1").split("\r\n")
-    headers: dict[str, list[str]] = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), []).append(value.strip())
-    return int(status_line.split(" ", 2)[1]), headers
+    """Send a raw request head; return the status and headers by lowercase
+    name."""
+    response = send_raw(port, head)
+    return response.status, response.by_name()
 
 
 @pytest.mark.parametrize(
