@@ -1,0 +1,148 @@
+"""``flask https set``, ``unset`` and ``history``: audited changes to the
+settings file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from .. import edits
+from ..errors import EnforceHTTPSError
+from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
+from ..sources import FileSource
+from ..state import AppState
+from .common import FORMAT, app_state, https_cli
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def _file_source(state: AppState) -> FileSource:
+    if not isinstance(state.source, FileSource):
+        raise click.UsageError(
+            "the settings come from a mapping in the config; set"
+            " ENFORCE_HTTPS_SETTINGS to a .toml or .json file to change them here."
+        )
+    return state.source
+
+
+def audit_log(state: AppState) -> Path:
+    """Return where changes to the settings file are logged.
+
+    :param state: The extension state of an app whose settings are a file.
+    """
+    configured = current_app.config.get("ENFORCE_HTTPS_AUDIT_LOG")
+    if configured:
+        return Path(configured)
+    path = _file_source(state).path
+    return path.with_name(path.name + ".audit.jsonl")
+
+
+def _parse_value(key: str, text: str) -> object:
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    if isinstance(value, str) and key in (
+        "hsts_excluded_hosts",
+        "trusted_proxies",
+        "exempt_paths",
+    ):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _check_key(key: str, scope: str) -> None:
+    allowed = ENVIRONMENT_KEYS if scope == "environment" else APPLICATION_KEYS
+    if key in allowed:
+        return
+    if key in ENVIRONMENT_KEYS:
+        raise click.UsageError(f"{key} is an environment setting; drop --app")
+    raise click.UsageError(
+        f"unknown setting {key!r}; expected one of {', '.join(sorted(allowed))}"
+    )
+
+
+def _apply(scope: str, values: dict[str, object]) -> None:
+    state = app_state()
+    source = _file_source(state)
+    try:
+        changes = edits.apply(source.path, audit_log(state), scope, values)
+    except (EnforceHTTPSError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    if not changes:
+        click.echo(f"{source.path}: nothing changed")
+        return
+    for change in changes:
+        click.echo(
+            f"{change.scope}.{change.key}: {json.dumps(change.old)} ->"
+            f" {json.dumps(change.new)}"
+        )
+    click.echo(
+        f"Written to {source.path}; running applications apply it within"
+        f" {source.interval:g} s."
+    )
+
+
+_APP = click.option(
+    "--app",
+    "application",
+    metavar="NAME",
+    help="Change [applications.NAME] instead of [environment].",
+)
+
+
+@https_cli.command("set")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@_APP
+def set_(assignments: tuple[str, ...], application: str | None) -> None:
+    """Change settings in the settings file, with an audit trail."""
+    scope = application or "environment"
+    values: dict[str, object] = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        key = key.strip()
+        if not sep:
+            raise click.UsageError(f"expected KEY=VALUE, got {assignment!r}")
+        _check_key(key, scope)
+        value = _parse_value(key, text.strip())
+        try:
+            check_value(key, value)
+        except ValueError as e:
+            raise click.UsageError(f"{key}: {e}") from None
+        values[key] = value
+    _apply(scope, values)
+
+
+@https_cli.command("unset")
+@click.argument("keys", nargs=-1, required=True, metavar="KEY...")
+@_APP
+def unset(keys: tuple[str, ...], application: str | None) -> None:
+    """Remove settings from the settings file, back to their defaults."""
+    scope = application or "environment"
+    for key in keys:
+        _check_key(key, scope)
+    _apply(scope, dict.fromkeys(keys))
+
+
+@https_cli.command("history")
+@FORMAT
+def history(fmt: str) -> None:
+    """Print the audit log of changes made with 'flask https set'."""
+    try:
+        entries = edits.history(audit_log(app_state()))
+    except EnforceHTTPSError as e:
+        raise click.ClickException(str(e)) from None
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2))
+        return
+    for entry in entries:
+        where = f"{entry.get('scope')}.{entry.get('key')}"
+        old, new = json.dumps(entry.get("old")), json.dumps(entry.get("new"))
+        click.echo(f"{entry.get('time')}  {entry.get('user')}  {where}: {old} -> {new}")

@@ -1,0 +1,137 @@
+"""``flask https show`` and ``flask https explain``."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import click
+
+from ..report import BadURL, endpoint_rows, explanation
+from .common import FORMAT, WIDTH, app_state, cut, https_cli, the_app, when
+
+
+@https_cli.command("show")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+def show(fmt: str) -> None:
+    """Show the effective HTTPS settings of every endpoint, and why."""
+    state = app_state()
+    rows = endpoint_rows(the_app(), state)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    status = state.source.status()
+    snapshot = state.snapshot()
+    environment = snapshot.settings.environment
+    hsts = snapshot.hsts_header or "off"
+    if snapshot.hsts_header and snapshot.hsts_excluded:
+        hsts += f" (not for {', '.join(sorted(snapshot.hsts_excluded))})"
+    proxies = ", ".join(map(str, environment.trusted_proxies)) or "none"
+    head = [
+        f"Application: {state.application}",
+        f"Settings: {status.source} ({status.state}; loaded {when(status.loaded_at)})",
+        f"HSTS: {hsts}",
+        f"Trusted proxies: {proxies}",
+        "",
+    ]
+    for line in head:
+        click.echo(textwrap.fill(line, WIDTH, subsequent_indent="  ") if line else "")
+    # 20 + 22 + 10 + 6 + 15 + 15 + 6, with single spaces: 100 columns.
+    columns = "{:<20} {:<22} {:<10} {:<6} {:<15} {:<15} {}"
+    click.echo(
+        columns.format(
+            "ENDPOINT", "RULE", "METHODS", "KIND", "DESIGN", "EFFECTIVE", "EXEMPT"
+        )
+    )
+    for row in rows:
+        click.echo(
+            columns.format(
+                cut(row["endpoint"], 20),
+                cut(row["rule"], 22),
+                cut(",".join(row["methods"]), 10),
+                row["kind"],
+                row["design"],
+                row["effective"],
+                "yes" if row["exempt"] else "-",
+            )
+        )
+        for reason in row["reasons"]:
+            click.echo(
+                textwrap.fill(
+                    reason, WIDTH, initial_indent="    why: ", subsequent_indent=" " * 9
+                )
+            )
+
+
+def _headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    headers = []
+    for value in values:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"expected 'Name: value', got {value!r}", param_hint="'-H'"
+            )
+        headers.append((name.strip(), content.strip()))
+    return headers
+
+
+@https_cli.command("explain")
+@click.argument("url")
+@click.option(
+    "-X",
+    "--request",
+    "method",
+    default="GET",
+    show_default=True,
+    help="The request method.",
+)
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    help="A request header, 'Name: value'; repeatable.",
+)
+@click.option(
+    "--remote-addr",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address the request comes from (for trusted_proxies).",
+)
+@FORMAT
+def explain(
+    url: str, method: str, headers: tuple[str, ...], remote_addr: str, fmt: str
+) -> None:
+    """Explain what the running rules would do with a request to URL."""
+    try:
+        result = explanation(
+            the_app(), app_state(), url, method, _headers(headers), remote_addr
+        )
+    except BadURL as e:
+        raise click.BadParameter(str(e), param_hint="'URL'") from None
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    outcome = result["outcome"]
+    if result["status"]:
+        outcome += f" {result['status']}"
+    if result["location"]:
+        outcome += f" to {result['location']}"
+    lines = [
+        result["request"],
+        f"  endpoint:  {result['endpoint']} ({result['kind']})",
+        f"  design:    {result['design']}",
+        f"  effective: {result['effective']}",
+        f"  client:    {result['client']}",
+        f"  outcome:   {outcome}",
+        *(f"  because:   {reason}" for reason in result["reasons"]),
+        f"  HSTS:      {result['hsts'] or 'not sent'}",
+    ]
+    click.echo("\n".join(lines))
