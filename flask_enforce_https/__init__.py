@@ -8,6 +8,7 @@ request is redirected, refused or served accordingly.
 from __future__ import annotations
 
 from . import signals
+from .client_certs import client_certificate
 from .declarations import Kind
 from .errors import ConfigurationError, EnforceHTTPSError, SettingsError
 from .extension import EnforceHTTPS
@@ -24,5 +25,6 @@ __all__ = [
     "Policy",
     "Settings",
     "SettingsError",
+    "client_certificate",
     "signals",
 ]

@@ -7,6 +7,7 @@ says is what a request gets.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import typing as t
 from dataclasses import dataclass
@@ -14,10 +15,18 @@ from dataclasses import dataclass
 from flask import Request, Response, current_app, request
 
 from . import signals
+from .client_certs import CERTIFICATE_KEY, ClientCertificateError
+from .levels import HttpSecurity
 from .location import hostname, https_location
 from .policy import Policy
 from .proxies import is_trusted, request_origin
-from .responses import BAD_HOST, HTTPS_REQUIRED, redirect, refusal
+from .responses import (
+    BAD_HOST,
+    CLIENT_CERTIFICATE_REQUIRED,
+    HTTPS_REQUIRED,
+    redirect,
+    refusal,
+)
 from .state import AppState, Snapshot
 
 if t.TYPE_CHECKING:
@@ -39,12 +48,14 @@ class Verdict:
     :param location: The redirect target, for redirects only.
     :param reason: Why, in words.
     :param policy: The endpoint's effective policy.
+    :param detail: For refusals, what the client is told.
     """
 
     status: int
     location: str | None
     reason: str
     policy: Policy
+    detail: str
 
     @property
     def is_redirect(self) -> bool:
@@ -88,25 +99,52 @@ def check(state: AppState, req: Request) -> Verdict | None:
     :param state: The application's state.
     :param req: The request, after URL matching.
     """
+    if not state.scanned:
+        state.scan(current_app)
     snapshot = state.snapshot()
     environ = req.environ
     secure, host = environ[ORIGIN_KEY] = client_view(snapshot, environ)
-    if secure:
+    if secure and not state.needs_client_certs:
         return None
     policy = snapshot.policy(current_app, req.endpoint)
     if not policy.requires_tls or snapshot.is_exempt(req.path):
         return None
+    if secure:
+        return _client_certificate(state, snapshot, environ, policy)
     if policy.kind.is_integration:
-        return Verdict(403, None, policy.reason, policy)
+        return Verdict(403, None, policy.reason, policy, HTTPS_REQUIRED)
     location = https_location(
         environ, host, state.host, state.port, current_app.config.get("TRUSTED_HOSTS")
     )
     if location is None:
-        return Verdict(400, None, f"cannot redirect to host {host!r}", policy)
+        return Verdict(400, None, f"cannot redirect to host {host!r}", policy, BAD_HOST)
     code = state.redirect_code
     if req.method not in _SAFE_METHODS:
         code = state.redirect_code_other
-    return Verdict(code, location, policy.reason, policy)
+    return Verdict(code, location, policy.reason, policy, "")
+
+
+def _client_certificate(
+    state: AppState, snapshot: Snapshot, environ: WSGIEnvironment, policy: Policy
+) -> Verdict | None:
+    if policy.effective is not HttpSecurity.TLS_CLIENT_CERT or state.client_ca is None:
+        return None
+    trusted = is_trusted(environ.get("REMOTE_ADDR"), snapshot.trusted)
+    try:
+        pem = state.client_ca.presented(environ, trusted)
+        if pem is None:
+            raise ClientCertificateError("no client certificate was presented")
+        now = datetime.datetime.now(datetime.timezone.utc)
+        environ[CERTIFICATE_KEY] = state.client_ca.verify(pem, now)
+    except ClientCertificateError as e:
+        return Verdict(
+            403,
+            None,
+            f"{policy.reason}; {e}",
+            policy,
+            f"{CLIENT_CERTIFICATE_REQUIRED} ({e})",
+        )
+    return None
 
 
 def before_request(state: AppState) -> t.Callable[[], Response | None]:
@@ -134,8 +172,7 @@ def before_request(state: AppState) -> t.Callable[[], Response | None]:
         signals.request_rejected.send(
             app, request=request, status=verdict.status, reason=verdict.reason
         )
-        detail = HTTPS_REQUIRED if verdict.status == 403 else BAD_HOST
-        return refusal(verdict.policy.kind, verdict.status, detail, request)
+        return refusal(verdict.policy.kind, verdict.status, verdict.detail, request)
 
     return enforce_https
 

@@ -116,8 +116,9 @@ def explanation(
         else:
             outcome = "redirected" if verdict.is_redirect else "rejected"
             reasons = list(policy.reasons)
-            if verdict.status == 400:
-                reasons.insert(0, verdict.reason)
+            if verdict.reason != policy.reason:
+                # What refused it beyond the policy: the host, the certificate.
+                reasons.insert(0, verdict.reason.removeprefix(f"{policy.reason}; "))
             result.update(
                 outcome=outcome,
                 status=verdict.status,

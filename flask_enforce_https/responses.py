@@ -39,6 +39,9 @@ HTTPS_REQUIRED = (
     "This endpoint is served only over HTTPS. The request was sent in"
     " cleartext and was not processed; send it again over HTTPS."
 )
+CLIENT_CERTIFICATE_REQUIRED = (
+    "This endpoint requires a valid client certificate, presented in the TLS handshake."
+)
 BAD_HOST = (
     "The request's Host header is missing, invalid or not trusted, so it"
     " cannot be redirected to HTTPS."

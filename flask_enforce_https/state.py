@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
+from .client_certs import ClientCAs
 from .declarations import design_for
+from .errors import ConfigurationError
 from .levels import HttpSecurity
 from .policy import Policy, resolve
 from .settings import Settings
@@ -128,6 +130,7 @@ class AppState:
     :param port: The HTTPS port redirects go to.
     :param host: The canonical redirect host, or ``None``.
     :param source: Where the settings come from.
+    :param client_ca: Verifies client certificates, when configured.
     """
 
     extension: EnforceHTTPS
@@ -138,6 +141,10 @@ class AppState:
     port: int
     host: str | None
     source: SettingsSource
+    client_ca: ClientCAs | None = None
+    #: Whether any endpoint is at ``tls-client-cert``; known once scanned.
+    needs_client_certs: bool = False
+    scanned: bool = False
     _snapshot: Snapshot | None = field(default=None, repr=False)
 
     def snapshot(self) -> Snapshot:
@@ -149,3 +156,29 @@ class AppState:
             snapshot = Snapshot(settings, self.application, self.default)
             self._snapshot = snapshot
         return snapshot
+
+    def scan(self, app: Flask) -> None:
+        """Find the endpoints that need client certificates.
+
+        Runs at :meth:`~flask_enforce_https.EnforceHTTPS.init_app` and again
+        at the first request, for endpoints added in between.
+
+        :param app: The application.
+        :raises ConfigurationError: Some endpoint needs client
+            certificates and ``ENFORCE_HTTPS_CLIENT_CA`` is not set.
+        """
+        needing = sorted(
+            endpoint
+            for endpoint in app.view_functions
+            if design_for(app, endpoint, self.default).level
+            is HttpSecurity.TLS_CLIENT_CERT
+        )
+        if needing and self.client_ca is None:
+            raise ConfigurationError(
+                "ENFORCE_HTTPS_CLIENT_CA",
+                f"{', '.join(map(repr, needing))} require tls-client-cert, but no"
+                " client CA is set; set it to the PEM bundle of the CAs that"
+                " issue client certificates",
+            )
+        self.needs_client_certs = bool(needing)
+        self.scanned = True

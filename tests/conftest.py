@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Blueprint, Flask, Response
 from flask.testing import FlaskClient, FlaskCliRunner
+from pki import test_ca_path
 from werkzeug.serving import make_server
 
 from flask_enforce_https import EnforceHTTPS
@@ -40,9 +41,18 @@ def create_app(settings: t.Any = None, **config: t.Any) -> Flask:
     /own-hsts            screen     none, sets its own HSTS header
     /partner             rest       tls-client-cert
     ===================  =========  ==================================
+
+    Client certificates are verified against :func:`pki.test_ca`; a trusted
+    proxy may pass one in ``X-SSL-Client-Cert``.
     """
     app = Flask("shop")
-    app.config.update(TESTING=True, ENFORCE_HTTPS_SETTINGS=settings, **config)
+    app.config.update(
+        TESTING=True,
+        ENFORCE_HTTPS_SETTINGS=settings,
+        ENFORCE_HTTPS_CLIENT_CA=str(test_ca_path()),
+        ENFORCE_HTTPS_CLIENT_CERT_HEADER="X-SSL-Client-Cert",
+    )
+    app.config.update(config)
 
     @app.get("/")
     @https.screen()

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import admin, inspect
+from . import admin, check, inspect
 from .common import https_cli
 
-__all__ = ["admin", "https_cli", "inspect"]
+__all__ = ["admin", "check", "https_cli", "inspect"]

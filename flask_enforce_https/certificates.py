@@ -1,0 +1,308 @@
+"""Server certificate checks: validity, host names, key, chain, strength.
+
+Host names are matched as RFC 6125 says modern clients do: against the
+subject alternative names only (the common name is ignored), with a wildcard
+only as the whole left-most label, matching exactly one label. Chains are
+verified with :mod:`cryptography.x509.verification`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+import typing as t
+import warnings
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, rsa
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+from .findings import Finding
+
+# Suffixes under which anyone can register a name, so "*.co.uk" would cover
+# strangers' sites. Not the whole Public Suffix List: the common ones.
+PUBLIC_SUFFIXES = frozenset(
+    """
+    ac.uk co.uk gov.uk ltd.uk me.uk net.uk org.uk plc.uk com.au net.au org.au
+    edu.au gov.au co.nz org.nz co.jp ne.jp or.jp com.br com.cn com.hk com.mx
+    com.sg com.tr co.in co.il co.kr co.za com.ar com.co github.io gitlab.io
+    herokuapp.com appspot.com azurewebsites.net cloudfront.net pages.dev
+    vercel.app netlify.app fly.dev onrender.com blogspot.com
+    """.split()  # noqa: SIM905 (a list this long reads better as words)
+)
+_WEAK_RSA_BITS = 2048
+
+
+class CertificateFileError(Exception):
+    """A certificate or key file cannot be used; the message says why."""
+
+
+def load_chain(path: Path) -> list[x509.Certificate]:
+    """Load the PEM certificates in ``path``, leaf first.
+
+    :param path: A PEM file with the leaf and its intermediates.
+    :raises CertificateFileError: Unreadable, or no certificate in it.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise CertificateFileError(f"{path}: not a PEM certificate") from None
+
+
+def load_key(path: Path) -> t.Any | None:
+    """Load a PEM private key; ``None`` when it is encrypted.
+
+    :param path: The key file.
+    :raises CertificateFileError: Unreadable, or not a private key.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        return None  # encrypted: needs a password we do not have
+    except (ValueError, UnsupportedAlgorithm):
+        raise CertificateFileError(f"{path}: not a PEM private key") from None
+
+
+def load_trust_store(path: Path | None) -> tuple[list[x509.Certificate], str]:
+    """Load trusted roots from ``path``, or from the system's trust store.
+
+    :param path: A PEM bundle, or ``None`` for the system's.
+    :return: The roots and where they came from.
+    :raises CertificateFileError: The bundle cannot be used.
+    """
+    if path is None:
+        default = ssl.get_default_verify_paths().cafile
+        if default is None:
+            raise CertificateFileError(
+                "no system trust store found; set ENFORCE_HTTPS_CA_BUNDLE"
+            )
+        path = Path(default)
+    with warnings.catch_warnings():
+        # System bundles hold old roots that newer cryptography frowns on
+        # (negative serial numbers); they are the administrator's to judge.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return load_chain(path), str(path)
+
+
+def san_names(cert: x509.Certificate) -> tuple[list[str], list[t.Any]]:
+    """Return the DNS names and IP addresses in a certificate's SAN.
+
+    :param cert: The certificate.
+    """
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return [], []
+    return (
+        san.value.get_values_for_type(x509.DNSName),
+        san.value.get_values_for_type(x509.IPAddress),
+    )
+
+
+def _dns_matches(pattern: str, host: str) -> bool:
+    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
+    if "*" not in pattern:
+        return pattern == host
+    suffix = pattern[2:]
+    if not pattern.startswith("*.") or "*" in suffix:
+        return False  # only the whole left-most label may be a wildcard
+    if "." not in suffix or suffix in PUBLIC_SUFFIXES:
+        return False  # never a wildcard over a public suffix
+    label, dot, rest = host.partition(".")
+    return bool(label) and bool(dot) and rest == suffix
+
+
+def covers(cert: x509.Certificate, host: str) -> bool:
+    """Whether ``cert`` is valid for ``host`` (a name or IP address).
+
+    :param cert: The leaf certificate.
+    :param host: A host name (IDNA allowed) or IP address, no port.
+    """
+    names, addresses = san_names(cert)
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return address in addresses
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return any(_dns_matches(name, ascii_host) for name in names)
+
+
+def _days(delta: datetime.timedelta) -> str:
+    days = delta.days
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def check_validity(
+    cert: x509.Certificate, now: datetime.datetime, warning_days: int, where: str
+) -> list[Finding]:
+    """Find an expired, not yet valid, or soon expiring certificate."""
+    after, before = cert.not_valid_after_utc, cert.not_valid_before_utc
+    if after <= now:
+        return [
+            Finding(
+                "cert-expired",
+                "error",
+                f"{where}: expired on {after:%Y-%m-%d} ({_days(now - after)} ago)",
+                "Renew the certificate and reload the server.",
+            )
+        ]
+    if before > now:
+        return [
+            Finding(
+                "cert-not-yet-valid",
+                "error",
+                f"{where}: not valid until {before:%Y-%m-%d %H:%M} UTC",
+                "Check the server's clock, or wait for the start date.",
+            )
+        ]
+    if after - now < datetime.timedelta(days=warning_days):
+        return [
+            Finding(
+                "cert-expiring",
+                "warning",
+                f"{where}: expires on {after:%Y-%m-%d}, in {_days(after - now)}",
+                "Renew it before then (or automate renewal).",
+            )
+        ]
+    return []
+
+
+def check_hosts(
+    cert: x509.Certificate, hosts: t.Iterable[str], where: str
+) -> list[Finding]:
+    """Find hosts the certificate does not cover, and CN-only certificates."""
+    names, addresses = san_names(cert)
+    if not names and not addresses:
+        common = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        cn = str(common[0].value) if common else "none"
+        return [
+            Finding(
+                "cert-cn-only",
+                "error",
+                f"{where}: no subject alternative names (CN {cn}); clients"
+                " ignore the CN and reject it for every host",
+                "Reissue it with the host names as DNS (or IP) SAN entries.",
+            )
+        ]
+    san = ", ".join([*names, *map(str, addresses)])
+    return [
+        Finding(
+            "cert-host-mismatch",
+            "error",
+            f"{where}: does not cover {host} (it covers {san})",
+            "Reissue it with this host in its SAN, or stop sending clients"
+            " to this host (ENFORCE_HTTPS_HOST, SERVER_NAME, TRUSTED_HOSTS).",
+        )
+        for host in dict.fromkeys(hosts)
+        if not covers(cert, host)
+    ]
+
+
+def check_key(
+    cert: x509.Certificate, key: t.Any, where: str, key_where: str
+) -> list[Finding]:
+    """Find a private key that does not belong to the certificate."""
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki):
+        return []
+    return [
+        Finding(
+            "cert-key-mismatch",
+            "error",
+            f"{key_where}: is not the private key of {where}",
+            "Install the key the certificate was issued for.",
+        )
+    ]
+
+
+def check_strength(chain: list[x509.Certificate], where: str) -> list[Finding]:
+    """Find RSA/DSA keys under 2048 bits and SHA-1 signatures."""
+    found = []
+    for index, cert in enumerate(chain):
+        which = where if index == 0 else f"{where} (chain certificate {index})"
+        key = cert.public_key()
+        if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey)) and (
+            key.key_size < _WEAK_RSA_BITS
+        ):
+            found.append(
+                Finding(
+                    "cert-weak-key",
+                    "warning",
+                    f"{which}: {key.key_size}-bit key",
+                    "Use an RSA key of 2048 bits or more, or ECDSA.",
+                )
+            )
+        if isinstance(cert.signature_hash_algorithm, hashes.SHA1):
+            found.append(
+                Finding(
+                    "cert-sha1",
+                    "warning",
+                    f"{which}: signed with SHA-1, which clients reject",
+                    "Reissue it signed with SHA-256.",
+                )
+            )
+    return found
+
+
+def check_chain(
+    chain: list[x509.Certificate],
+    roots: list[x509.Certificate],
+    roots_where: str,
+    now: datetime.datetime,
+    where: str,
+) -> list[Finding]:
+    """Find a chain that does not verify to ``roots``.
+
+    Needs cryptography 45 or later; ``now`` must be timezone-aware. An
+    expired leaf is verified at a moment inside its validity, so that this
+    finding is about the chain only.
+    """
+    leaf = chain[0]
+    names, addresses = san_names(leaf)
+    if not names and not addresses:
+        return []  # reported as cert-cn-only
+    if not leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc:
+        now = (
+            leaf.not_valid_before_utc
+            + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+        )
+    subject: x509.verification.Subject
+    if names:
+        subject = x509.DNSName(names[0].replace("*", "wildcard", 1))
+    else:
+        subject = x509.IPAddress(addresses[0])
+    try:
+        verifier = (
+            PolicyBuilder().store(Store(roots)).time(now).build_server_verifier(subject)
+        )
+        verifier.verify(leaf, chain[1:])
+    except (VerificationError, ValueError) as e:
+        return [
+            Finding(
+                "cert-chain",
+                "error",
+                f"{where}: does not chain to a root in {roots_where}: {e}",
+                "Put the intermediate certificates after the leaf in the"
+                " file, or set ENFORCE_HTTPS_CA_BUNDLE to the CA that"
+                " issued it.",
+            )
+        ]
+    return []

@@ -1,0 +1,98 @@
+"""``flask https check``: certificates, host names and settings together."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from ..checks import app_hosts, certificate_findings, url_findings
+from ..config import optional_path
+from ..deploy import deploy_findings
+from ..findings import Finding
+from .common import FORMAT, app_state, https_cli, the_app
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+@https_cli.command("check")
+@click.option(
+    "--certificate",
+    type=_PATH,
+    metavar="PEM",
+    help="Leaf certificate then chain [ENFORCE_HTTPS_CERTIFICATE].",
+)
+@click.option(
+    "--key",
+    type=_PATH,
+    metavar="PEM",
+    help="Its private key [ENFORCE_HTTPS_CERTIFICATE_KEY].",
+)
+@click.option(
+    "--hostname",
+    "hostnames",
+    multiple=True,
+    metavar="NAME",
+    help="A host clients use; repeatable. ENFORCE_HTTPS_HOST,"
+    " SERVER_NAME and TRUSTED_HOSTS are checked too.",
+)
+@click.option(
+    "--url",
+    metavar="https://HOST[:PORT]",
+    help="Also check the certificate a running server presents.",
+)
+@FORMAT
+def check(
+    certificate: Path | None,
+    key: Path | None,
+    hostnames: tuple[str, ...],
+    url: str | None,
+    fmt: str,
+) -> None:
+    """Check the certificate, host names and settings before a deploy.
+
+    Exits 1 when any finding is an error.
+    """
+    app, state = the_app(), app_state()
+    config = current_app.config
+    certificate = certificate or optional_path(config, "ENFORCE_HTTPS_CERTIFICATE")
+    key = key or optional_path(config, "ENFORCE_HTTPS_CERTIFICATE_KEY")
+    bundle = optional_path(config, "ENFORCE_HTTPS_CA_BUNDLE")
+    days = config["ENFORCE_HTTPS_EXPIRY_WARNING_DAYS"]
+    hosts = [*hostnames, *app_hosts(app)]
+    now = datetime.datetime.now(datetime.timezone.utc)
+    findings: list[Finding] = []
+    if certificate is not None:
+        findings += certificate_findings(certificate, key, bundle, hosts, now, days)
+    if url is not None:
+        findings += url_findings(url, bundle, hosts, now, days)
+    if certificate is None and url is None:
+        findings.append(
+            Finding(
+                "cert-none",
+                "info",
+                "no certificate was checked",
+                "Pass --certificate or --url, or set ENFORCE_HTTPS_CERTIFICATE.",
+            )
+        )
+    findings += deploy_findings(app, state)
+    if fmt == "json":
+        click.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding.severity.upper()} [{finding.id}] {finding.message}")
+            click.echo(f"    hint: {finding.hint}")
+        counts = [
+            sum(f.severity == severity for f in findings)
+            for severity in ("error", "warning", "info")
+        ]
+        errors, warnings, infos = counts
+        click.echo(
+            f"{errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}, {infos} info"
+        )
+    if any(f.severity == "error" for f in findings):
+        raise SystemExit(1)
