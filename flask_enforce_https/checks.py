@@ -18,6 +18,9 @@ from flask import Flask
 from . import certificates as certs
 from .findings import Finding
 
+# OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
+_VALIDITY_ERRORS = (9, 10)
+
 
 def app_hosts(app: Flask) -> list[str]:
     """Return the hosts the app redirects to or accepts, without ports.
@@ -195,6 +198,8 @@ def url_findings(
     try:
         _fetch(host, port, timeout, str(bundle) if bundle else "")
     except ssl.SSLCertVerificationError as e:
+        if e.verify_code in _VALIDITY_ERRORS:
+            return found  # reported above as cert-expired or cert-not-yet-valid
         found.append(
             Finding(
                 "cert-chain",

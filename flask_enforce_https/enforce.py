@@ -17,7 +17,7 @@ from flask import Request, Response, current_app, request
 from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
 from .levels import HttpSecurity
-from .location import hostname, https_location
+from .location import https_location
 from .policy import Policy
 from .proxies import is_trusted, request_origin
 from .responses import (
@@ -34,8 +34,9 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("flask_enforce_https")
 
-#: Where the hook leaves, in the WSGI environ, whether the client used HTTPS
-#: and the host it asked for, so the response hook need not work it out again.
+#: Where the hook leaves, in the WSGI environ, whether the client used HTTPS,
+#: the host it asked for and the settings snapshot it was judged by, so that
+#: the response hook need not work them out again.
 ORIGIN_KEY = "flask_enforce_https.origin"
 _SAFE_METHODS = frozenset(("GET", "HEAD"))
 
@@ -85,9 +86,7 @@ def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
     :param snapshot: The settings in force.
     :param host: The ``Host`` the client used.
     """
-    if snapshot.hsts_header is None or hostname(host) in snapshot.hsts_excluded:
-        return None
-    return snapshot.hsts_header
+    return snapshot.hsts_for(host)
 
 
 def check(state: AppState, req: Request) -> Verdict | None:
@@ -101,9 +100,11 @@ def check(state: AppState, req: Request) -> Verdict | None:
     """
     if not state.scanned:
         state.scan(current_app)
+        state.scanned = True
     snapshot = state.snapshot()
     environ = req.environ
-    secure, host = environ[ORIGIN_KEY] = client_view(snapshot, environ)
+    secure, host = client_view(snapshot, environ)
+    environ[ORIGIN_KEY] = secure, host, snapshot
     if secure and not state.needs_client_certs:
         return None
     policy = snapshot.policy(current_app, req.endpoint)
@@ -113,9 +114,8 @@ def check(state: AppState, req: Request) -> Verdict | None:
         return _client_certificate(state, snapshot, environ, policy)
     if policy.kind.is_integration:
         return Verdict(403, None, policy.reason, policy, HTTPS_REQUIRED)
-    location = https_location(
-        environ, host, state.host, state.port, current_app.config.get("TRUSTED_HOSTS")
-    )
+    trusted_hosts = current_app._get_current_object().config.get("TRUSTED_HOSTS")  # type: ignore[attr-defined]
+    location = https_location(environ, host, state.host, state.port, trusted_hosts)
     if location is None:
         return Verdict(400, None, f"cannot redirect to host {host!r}", policy, BAD_HOST)
     code = state.redirect_code
@@ -154,25 +154,40 @@ def before_request(state: AppState) -> t.Callable[[], Response | None]:
     """
 
     def enforce_https() -> Response | None:
-        verdict = check(state, request)
+        # Dereferenced once: each attribute read through the proxy costs
+        # more than the whole check.
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        verdict = check(state, req)
         if verdict is None:
             return None
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
         if verdict.location is not None:
-            logger.debug(
-                "redirected %s to %s: %s", request.url, verdict.location, verdict.reason
-            )
-            signals.request_redirected.send(
-                app, request=request, location=verdict.location, reason=verdict.reason
-            )
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "redirected %s to %s: %s",
+                    req.url,
+                    verdict.location,
+                    verdict.reason,
+                )
+            if signals.request_redirected.receivers:
+                signals.request_redirected.send(
+                    current_app._get_current_object(),  # type: ignore[attr-defined]
+                    request=req,
+                    location=verdict.location,
+                    reason=verdict.reason,
+                )
             return redirect(verdict.location, verdict.status)
-        logger.debug(
-            "refused %s with %d: %s", request.url, verdict.status, verdict.reason
-        )
-        signals.request_rejected.send(
-            app, request=request, status=verdict.status, reason=verdict.reason
-        )
-        return refusal(verdict.policy.kind, verdict.status, verdict.detail, request)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "refused %s with %d: %s", req.url, verdict.status, verdict.reason
+            )
+        if signals.request_rejected.receivers:
+            signals.request_rejected.send(
+                current_app._get_current_object(),  # type: ignore[attr-defined]
+                request=req,
+                status=verdict.status,
+                reason=verdict.reason,
+            )
+        return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
 
     return enforce_https
 
@@ -184,15 +199,18 @@ def after_request(state: AppState) -> t.Callable[[Response], Response]:
     """
 
     def add_https_headers(response: Response) -> Response:
-        snapshot = state.snapshot()
-        environ = request.environ
+        environ = request._get_current_object().environ  # type: ignore[attr-defined]
         seen = environ.get(ORIGIN_KEY)
-        # None when another before_request hook answered before ours ran.
-        secure, host = client_view(snapshot, environ) if seen is None else seen
+        if seen is None:
+            # Another before_request hook answered before ours ran.
+            snapshot = state.snapshot()
+            secure, host = client_view(snapshot, environ)
+        else:
+            secure, host, snapshot = seen
         if not secure:
             return response
         headers = response.headers
-        hsts = hsts_header(snapshot, host)
+        hsts = snapshot.hsts_for(host)
         if hsts and "Strict-Transport-Security" not in headers:
             headers["Strict-Transport-Security"] = hsts
         if snapshot.secure_cookies:

@@ -14,12 +14,16 @@ from .client_certs import ClientCAs
 from .declarations import design_for
 from .errors import ConfigurationError
 from .levels import HttpSecurity
+from .location import hostname
 from .policy import Policy, resolve
 from .settings import Settings
 from .sources import Status
 
 if t.TYPE_CHECKING:
     from .extension import EnforceHTTPS
+
+
+_HOSTS_REMEMBERED = 1024
 
 
 class Snapshot:
@@ -48,6 +52,7 @@ class Snapshot:
         self.exempt_exact = frozenset(p for p in paths if not p.endswith("/"))
         self.exempt_prefixes = tuple(p for p in paths if p.endswith("/"))
         self._policies: dict[str | None, Policy] = {}
+        self._hsts_by_host: dict[str | None, str | None] = {}
 
     def policy(self, app: Flask, endpoint: str | None) -> Policy:
         """Return the effective policy of ``endpoint``, cached.
@@ -63,6 +68,22 @@ class Snapshot:
             # Concurrent misses compute the same value; the last write wins.
             self._policies[endpoint] = policy
             return policy
+
+    def hsts_for(self, host: str | None) -> str | None:
+        """Return the HSTS header an HTTPS response to ``host`` gets, if any.
+
+        :param host: The ``Host`` the client used.
+        """
+        if self.hsts_header is None:
+            return None
+        try:
+            return self._hsts_by_host[host]
+        except KeyError:
+            value = None if hostname(host) in self.hsts_excluded else self.hsts_header
+            # Hosts come from clients: remember a bounded number of them.
+            if len(self._hsts_by_host) < _HOSTS_REMEMBERED:
+                self._hsts_by_host[host] = value
+            return value
 
     def is_exempt(self, path: str) -> bool:
         """Whether ``path`` is served as it comes (health checks, ACME).
@@ -142,8 +163,10 @@ class AppState:
     host: str | None
     source: SettingsSource
     client_ca: ClientCAs | None = None
-    #: Whether any endpoint is at ``tls-client-cert``; known once scanned.
+    #: Whether any endpoint is at ``tls-client-cert``.
     needs_client_certs: bool = False
+    #: Whether the first request has scanned the endpoints: routes may be
+    #: added after init_app, but not after the first request.
     scanned: bool = False
     _snapshot: Snapshot | None = field(default=None, repr=False)
 
@@ -181,4 +204,3 @@ class AppState:
                 " issue client certificates",
             )
         self.needs_client_certs = bool(needing)
-        self.scanned = True

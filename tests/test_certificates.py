@@ -1,0 +1,663 @@
+"""Server certificate checks: ``certificates.py`` and ``checks.py``.
+
+Every certificate is made at test time by :mod:`pki` and written to
+``tmp_path``. Host names are matched as RFC 6125 says: against the subject
+alternative names only, a wildcard being the whole left-most label and
+matching exactly one label, never over a public suffix. Chains are verified
+to the given bundle, inside the leaf's validity.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import typing as t
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from flask import Flask
+from pki import CA, DAY, Issued, sha1_certificate
+
+from flask_enforce_https import certificates
+from flask_enforce_https.checks import app_hosts, certificate_findings, url_findings
+from flask_enforce_https.findings import Finding
+
+SECOND = datetime.timedelta(seconds=1)
+# Expired leaves here start 20 days ago and last 10: pki's CAs are valid from
+# 30 days ago, and a chain is verified at a moment inside the leaf's validity.
+
+
+def now() -> datetime.datetime:
+    """The current moment, timezone-aware."""
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def check(
+    certificate: Path,
+    key: Path | None = None,
+    bundle: Path | None = None,
+    hosts: t.Sequence[str] = ("localhost",),
+    warning_days: int = 30,
+) -> list[Finding]:
+    """Run :func:`certificate_findings` now."""
+    return certificate_findings(certificate, key, bundle, hosts, now(), warning_days)
+
+
+def by_id(findings: list[Finding]) -> dict[str, Finding]:
+    """Return the findings by id, failing on a repeated id."""
+    found = {f.id: f for f in findings}
+    assert len(found) == len(findings), findings
+    return found
+
+
+def write_ca(ca: CA, folder: Path, name: str = "ca") -> Path:
+    """Write ``ca``'s certificate as a PEM bundle and return its path."""
+    path = folder / f"{name}.pem"
+    path.write_bytes(ca.pem())
+    return path
+
+
+@pytest.fixture(scope="module")
+def ca() -> CA:
+    """A root CA for this module's leaves."""
+    return CA("Certificates Test Root CA")
+
+
+@pytest.fixture
+def bundle(ca: CA, tmp_path: Path) -> Path:
+    """The PEM bundle of :func:`ca`."""
+    return write_ca(ca, tmp_path)
+
+
+# Unreadable files ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"hello, this is not a certificate\n", "key", b""],
+    ids=["missing", "not-pem", "private-key", "empty"],
+)
+def test_unreadable_certificate(
+    ca: CA, bundle: Path, tmp_path: Path, content: bytes | str | None
+) -> None:
+    path = tmp_path / "server.crt"
+    if content == "key":
+        path.write_bytes(ca.issue().key_pem())
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    findings = check(path, bundle=bundle)
+    assert [(f.id, f.severity) for f in findings] == [("cert-unreadable", "error")]
+    assert str(path) in findings[0].message
+
+
+def test_directory_as_certificate_is_unreadable(tmp_path: Path) -> None:
+    findings = check(tmp_path)
+    assert [(f.id, f.severity) for f in findings] == [("cert-unreadable", "error")]
+    assert str(tmp_path) in findings[0].message
+
+
+# Validity ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("starts", "lasts", "finding_id"),
+    [
+        (-20 * DAY, 10 * DAY, "cert-expired"),
+        (-10 * DAY, 10 * DAY - 5 * SECOND, "cert-expired"),
+        (10 * DAY, 90 * DAY, "cert-not-yet-valid"),
+        (5 * SECOND + DAY, 90 * DAY, "cert-not-yet-valid"),
+    ],
+    ids=["expired", "just-expired", "not-yet-valid", "valid-tomorrow"],
+)
+def test_outside_validity_is_an_error(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    starts: datetime.timedelta,
+    lasts: datetime.timedelta,
+    finding_id: str,
+) -> None:
+    cert, key = ca.issue(starts=starts, lasts=lasts).write(tmp_path, "server")
+    found = by_id(check(cert, key, bundle))
+    assert set(found) == {finding_id}
+    assert found[finding_id].severity == "error"
+    assert str(cert) in found[finding_id].message
+
+
+def test_expired_message_names_the_date(ca: CA, tmp_path: Path) -> None:
+    issued = ca.issue(starts=-100 * DAY, lasts=10 * DAY)
+    cert, _ = issued.write(tmp_path, "server")
+    found = by_id(check(cert))
+    assert (
+        f"{issued.cert.not_valid_after_utc:%Y-%m-%d}" in found["cert-expired"].message
+    )
+
+
+@pytest.mark.parametrize(
+    ("lasts", "warning_days", "expiring"),
+    [
+        (11 * DAY, 30, True),
+        (11 * DAY, 9, False),
+        (11 * DAY, 5, False),
+        (11 * DAY, 0, False),
+        (61 * DAY, 30, False),
+        (61 * DAY, 90, True),
+        (DAY + 2 * 3600 * SECOND, 30, True),
+    ],
+    ids=[
+        "10-days-default-window",
+        "10-days-window-9",
+        "10-days-window-5",
+        "10-days-window-0",
+        "60-days-default-window",
+        "60-days-window-90",
+        "hours-left",
+    ],
+)
+def test_expiring_within_the_warning_window(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    lasts: datetime.timedelta,
+    warning_days: int,
+    expiring: bool,
+) -> None:
+    cert, key = ca.issue(lasts=lasts).write(tmp_path, "server")
+    findings = check(cert, key, bundle, warning_days=warning_days)
+    if expiring:
+        assert [(f.id, f.severity) for f in findings] == [("cert-expiring", "warning")]
+        assert str(cert) in findings[0].message
+    else:
+        assert findings == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (-SECOND, []),
+        (SECOND, ["cert-expiring"]),
+        (29 * DAY, ["cert-expiring"]),
+        (30 * DAY, ["cert-expired"]),
+        (31 * DAY, ["cert-expired"]),
+    ],
+    ids=["exactly-30-days-left", "just-inside-window", "1-day-left", "at-end", "after"],
+)
+def test_validity_boundaries(
+    ca: CA, offset: datetime.timedelta, expected: list[str]
+) -> None:
+    cert = ca.issue(lasts=365 * DAY).cert
+    moment = cert.not_valid_after_utc - 30 * DAY + offset
+    findings = certificates.check_validity(cert, moment, 30, "server.crt")
+    assert [f.id for f in findings] == expected
+
+
+def test_not_yet_valid_boundary(ca: CA) -> None:
+    cert = ca.issue(starts=10 * DAY).cert
+    start = cert.not_valid_before_utc
+    before = certificates.check_validity(cert, start - SECOND, 30, "server.crt")
+    assert [(f.id, f.severity) for f in before] == [("cert-not-yet-valid", "error")]
+    assert certificates.check_validity(cert, start, 30, "server.crt") == []
+
+
+# Host names ----------------------------------------------------------------
+
+
+def test_host_not_covered_is_an_error_naming_it(
+    ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = ca.issue(dns=["shop.example.com"], ips=["127.0.0.1"]).write(
+        tmp_path, "server"
+    )
+    hosts = ["shop.example.com", "blog.example.com", "127.0.0.1", "10.0.0.1"]
+    findings = check(cert, key, bundle, hosts)
+    assert [(f.id, f.severity) for f in findings] == [
+        ("cert-host-mismatch", "error"),
+        ("cert-host-mismatch", "error"),
+    ]
+    assert "blog.example.com" in findings[0].message
+    assert "10.0.0.1" in findings[1].message
+    for finding in findings:
+        assert "shop.example.com" in finding.message  # what it covers
+        assert str(cert) in finding.message
+
+
+def test_host_named_twice_is_reported_once(
+    ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    findings = check(cert, key, bundle, ["other.example", "other.example"])
+    assert [f.id for f in findings] == ["cert-host-mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("dns", "ips", "host", "expected"),
+    [
+        (["example.com"], [], "example.com", True),
+        (["example.com"], [], "example.org", False),
+        (["example.com"], [], "www.example.com", False),
+        (["www.example.com"], [], "example.com", False),
+        (["example.com"], [], "EXAMPLE.Com", True),
+        (["Example.COM"], [], "example.com", True),
+        (["example.com"], [], "example.com.", True),
+        (["example.com."], [], "example.com", True),
+        (["a.example.com", "b.example.com"], [], "b.example.com", True),
+        (["*.example.com"], [], "a.example.com", True),
+        (["*.example.com"], [], "SHOP.Example.com", True),
+        (["*.example.com"], [], "a.example.com.", True),
+        (["*.example.com"], [], "example.com", False),
+        (["*.example.com"], [], "a.b.example.com", False),
+        (["*.example.com"], [], ".example.com", False),
+        (["*.example.com"], [], "a.example.org", False),
+        (["f*.example.com"], [], "foo.example.com", False),
+        (["*oo.example.com"], [], "foo.example.com", False),
+        (["f*o.example.com"], [], "foo.example.com", False),
+        (["www.*.example.com"], [], "www.shop.example.com", False),
+        (["*.*.example.com"], [], "a.b.example.com", False),
+        (["*"], [], "localhost", False),
+        (["*.com"], [], "example.com", False),
+        (["*.co.uk"], [], "example.co.uk", False),
+        (["*.github.io"], [], "someone.github.io", False),
+        (["*.example.co.uk"], [], "shop.example.co.uk", True),
+        ([], ["127.0.0.1"], "127.0.0.1", True),
+        ([], ["127.0.0.1"], "127.0.0.2", False),
+        ([], ["::1"], "::1", True),
+        ([], ["::1"], "[::1]", True),
+        ([], ["::1"], "0:0:0:0:0:0:0:1", True),
+        ([], ["::1"], "127.0.0.1", False),
+        (["127.0.0.1"], [], "127.0.0.1", False),
+        (["::1"], [], "::1", False),
+        ([], ["127.0.0.1"], "localhost", False),
+        (["localhost"], ["127.0.0.1"], "localhost", True),
+        (["xn--bcher-kva.example"], [], "bücher.example", True),
+        (["xn--bcher-kva.example"], [], "xn--bcher-kva.example", True),
+        (["xn--bcher-kva.example"], [], "BÜCHER.example", True),
+        (["*.xn--bcher-kva.example"], [], "shop.bücher.example", True),
+        (["buecher.example"], [], "bücher.example", False),
+    ],
+    ids=[
+        "exact",
+        "exact-other-name",
+        "exact-not-a-subdomain",
+        "exact-not-the-parent",
+        "host-case-insensitive",
+        "san-case-insensitive",
+        "host-trailing-dot",
+        "san-trailing-dot",
+        "second-of-several",
+        "wildcard-one-label",
+        "wildcard-case-insensitive",
+        "wildcard-trailing-dot",
+        "wildcard-not-bare-parent",
+        "wildcard-not-two-labels",
+        "wildcard-not-empty-label",
+        "wildcard-other-domain",
+        "partial-wildcard-prefix",
+        "partial-wildcard-suffix",
+        "partial-wildcard-middle",
+        "wildcard-not-left-most",
+        "two-wildcards",
+        "bare-wildcard",
+        "wildcard-over-com",
+        "wildcard-over-co-uk",
+        "wildcard-over-github-io",
+        "wildcard-under-co-uk",
+        "ipv4",
+        "ipv4-other",
+        "ipv6",
+        "ipv6-brackets",
+        "ipv6-long-form",
+        "ipv6-san-not-ipv4",
+        "ip-not-dns-san",
+        "ipv6-not-dns-san",
+        "dns-not-ip-san",
+        "dns-and-ip-san",
+        "idna-unicode-host",
+        "idna-ace-host",
+        "idna-upper-case",
+        "idna-wildcard",
+        "idna-not-transliterated",
+    ],
+)
+def test_covers(
+    ca: CA, dns: list[str], ips: list[str], host: str, expected: bool
+) -> None:
+    cert = ca.issue("cn.example", dns=dns, ips=ips).cert
+    assert certificates.covers(cert, host) is expected
+
+
+def test_covers_ignores_the_common_name(ca: CA) -> None:
+    cert = ca.issue("localhost", dns=[], ips=[], san=False).cert
+    assert certificates.covers(cert, "localhost") is False
+
+
+def test_covers_ignores_the_common_name_next_to_a_san(ca: CA) -> None:
+    cert = ca.issue("www.example.com", dns=["shop.example.com"], ips=[]).cert
+    assert certificates.covers(cert, "www.example.com") is False
+    assert certificates.covers(cert, "shop.example.com") is True
+
+
+def test_common_name_only_is_an_error(ca: CA, bundle: Path, tmp_path: Path) -> None:
+    cert, key = ca.issue("localhost", san=False).write(tmp_path, "server")
+    findings = check(cert, key, bundle, ["localhost"])
+    assert [(f.id, f.severity) for f in findings] == [("cert-cn-only", "error")]
+    assert "localhost" in findings[0].message
+    assert str(cert) in findings[0].message
+
+
+def test_no_hosts_to_check_is_info(ca: CA, bundle: Path, tmp_path: Path) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    findings = check(cert, key, bundle, hosts=[])
+    assert [(f.id, f.severity) for f in findings] == [("cert-no-hosts", "info")]
+    assert str(cert) in findings[0].message
+
+
+# The private key -----------------------------------------------------------
+
+
+def test_matching_key_and_chain_give_no_finding(
+    ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    assert check(cert, key, bundle, ["localhost", "127.0.0.1"]) == []
+
+
+@pytest.mark.parametrize(
+    "other_key", ["ec", "rsa2048"], ids=["other-ec-key", "other-rsa-key"]
+)
+def test_key_mismatch_is_an_error(
+    ca: CA, bundle: Path, tmp_path: Path, other_key: str
+) -> None:
+    cert, _ = ca.issue().write(tmp_path, "server")
+    _, key = ca.issue(key=other_key).write(tmp_path, "other")
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("cert-key-mismatch", "error")]
+    assert str(key) in findings[0].message
+    assert str(cert) in findings[0].message
+
+
+def test_key_matches_by_public_key_not_by_file(ca: CA, tmp_path: Path) -> None:
+    issued = ca.issue()
+    cert, _ = issued.write(tmp_path, "server")
+    key = tmp_path / "traditional.key"
+    # Another encoding of the same key: the SubjectPublicKeyInfo still matches.
+    key.write_bytes(
+        issued.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    assert "cert-key-mismatch" not in by_id(check(cert, key))
+
+
+def test_check_key_compares_public_keys(ca: CA) -> None:
+    issued, other = ca.issue(), ca.issue()
+    assert certificates.check_key(issued.cert, issued.key, "c", "k") == []
+    [finding] = certificates.check_key(issued.cert, other.key, "c", "k")
+    assert (finding.id, finding.severity) == ("cert-key-mismatch", "error")
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own-key", "other-key"])
+def test_encrypted_key_is_info(ca: CA, bundle: Path, tmp_path: Path, own: bool) -> None:
+    issued = ca.issue()
+    cert, _ = issued.write(tmp_path, "server")
+    key = tmp_path / "encrypted.key"
+    key.write_bytes((issued if own else ca.issue()).key_pem(password=b"secret"))
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("key-encrypted", "info")]
+    assert str(key) in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"not a key\n", "certificate", "directory"],
+    ids=["missing", "not-pem", "certificate-as-key", "directory"],
+)
+def test_unreadable_key_is_an_error(
+    ca: CA, bundle: Path, tmp_path: Path, content: bytes | str | None
+) -> None:
+    issued = ca.issue()
+    cert, _ = issued.write(tmp_path, "server")
+    key = tmp_path / "server.key.broken"
+    if content == "certificate":
+        key.write_bytes(issued.cert_pem())
+    elif content == "directory":
+        key.mkdir()
+    elif isinstance(content, bytes):
+        key.write_bytes(content)
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("key-unreadable", "error")]
+    assert str(key) in findings[0].message
+
+
+def test_load_key_returns_none_when_encrypted(ca: CA, tmp_path: Path) -> None:
+    key = tmp_path / "encrypted.key"
+    key.write_bytes(ca.issue().key_pem(password=b"secret"))
+    assert certificates.load_key(key) is None
+
+
+# The chain -----------------------------------------------------------------
+
+
+def test_chain_to_the_issuing_root(ca: CA, bundle: Path, tmp_path: Path) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    assert check(cert, key, bundle) == []
+
+
+def test_bundle_with_several_roots(ca: CA, tmp_path: Path) -> None:
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(CA("Some Other Root").pem() + ca.pem())
+    cert, key = ca.issue().write(tmp_path, "server")
+    assert check(cert, key, bundle) == []
+
+
+@pytest.mark.parametrize(
+    ("dns", "ips", "host"),
+    [
+        (["*.example.com"], [], "shop.example.com"),
+        ([], ["127.0.0.1"], "127.0.0.1"),
+        ([], ["::1"], "::1"),
+    ],
+    ids=["wildcard", "ipv4-only", "ipv6-only"],
+)
+def test_chain_of_other_san_shapes(
+    ca: CA, bundle: Path, tmp_path: Path, dns: list[str], ips: list[str], host: str
+) -> None:
+    cert, key = ca.issue("leaf", dns=dns, ips=ips).write(tmp_path, "server")
+    assert check(cert, key, bundle, [host]) == []
+
+
+@pytest.fixture
+def intermediate_leaf(ca: CA) -> Issued:
+    """A leaf issued by an intermediate of :func:`ca`."""
+    return CA("Certificates Test Intermediate", parent=ca).issue()
+
+
+def test_intermediate_after_the_leaf_verifies(
+    intermediate_leaf: Issued, bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = intermediate_leaf.write(tmp_path, "server", with_chain=True)
+    assert len(certificates.load_chain(cert)) == 2
+    assert check(cert, key, bundle) == []
+
+
+def test_missing_intermediate_is_a_chain_error(
+    intermediate_leaf: Issued, bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = intermediate_leaf.write(tmp_path, "server", with_chain=False)
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("cert-chain", "error")]
+    assert str(cert) in findings[0].message
+    assert str(bundle) in findings[0].message
+
+
+def test_two_intermediates_after_the_leaf_verify(
+    ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    middle = CA("Middle", parent=ca)
+    issuing = CA("Issuing", parent=middle)
+    cert, key = issuing.issue().write(tmp_path, "server", with_chain=True)
+    assert len(certificates.load_chain(cert)) == 3
+    assert check(cert, key, bundle) == []
+
+
+def test_certificate_from_another_ca_is_a_chain_error(
+    bundle: Path, tmp_path: Path
+) -> None:
+    cert, key = CA("Stranger CA").issue().write(tmp_path, "server")
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("cert-chain", "error")]
+    assert str(cert) in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("starts", "lasts", "finding_id"),
+    [
+        (-20 * DAY, 10 * DAY, "cert-expired"),
+        (10 * DAY, 90 * DAY, "cert-not-yet-valid"),
+    ],
+    ids=["expired", "not-yet-valid"],
+)
+def test_chain_is_checked_inside_the_leaf_validity(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    starts: datetime.timedelta,
+    lasts: datetime.timedelta,
+    finding_id: str,
+) -> None:
+    cert, key = ca.issue(starts=starts, lasts=lasts).write(tmp_path, "server")
+    assert [f.id for f in check(cert, key, bundle)] == [finding_id]
+
+
+def test_expired_leaf_from_another_ca_gives_both(bundle: Path, tmp_path: Path) -> None:
+    stranger = CA("Stranger CA")
+    cert, key = stranger.issue(starts=-20 * DAY, lasts=10 * DAY).write(
+        tmp_path, "server"
+    )
+    assert sorted(f.id for f in check(cert, key, bundle)) == [
+        "cert-chain",
+        "cert-expired",
+    ]
+
+
+def test_unreadable_bundle(ca: CA, tmp_path: Path) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    missing = tmp_path / "no-such-bundle.pem"
+    findings = check(cert, key, missing)
+    assert [(f.id, f.severity) for f in findings] == [("ca-bundle-unreadable", "error")]
+    assert str(missing) in findings[0].message
+
+
+# Strength ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key_type", "weak"),
+    [("rsa1024", True), ("rsa2048", False), ("ec", False)],
+    ids=["rsa1024", "rsa2048", "ec"],
+)
+def test_weak_key(
+    ca: CA, bundle: Path, tmp_path: Path, key_type: str, weak: bool
+) -> None:
+    cert, key = ca.issue(key=key_type).write(tmp_path, "server")
+    found = by_id(check(cert, key, bundle))
+    if weak:
+        assert found["cert-weak-key"].severity == "warning"
+        assert "1024" in found["cert-weak-key"].message
+        assert str(cert) in found["cert-weak-key"].message
+    else:
+        assert found == {}
+
+
+def test_sha1_signature_is_a_warning(tmp_path: Path) -> None:
+    cert = sha1_certificate(tmp_path)
+    found = by_id(check(cert, tmp_path / "sha1.key", cert))
+    assert found["cert-sha1"].severity == "warning"
+    assert str(cert) in found["cert-sha1"].message
+    assert "cert-weak-key" not in found
+    assert "cert-key-mismatch" not in found
+
+
+def test_sha256_signature_is_not_reported(ca: CA) -> None:
+    assert certificates.check_strength([ca.issue().cert, ca.cert], "server.crt") == []
+
+
+# app_hosts -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, []),
+        ({"ENFORCE_HTTPS_HOST": "shop.example.com"}, ["shop.example.com"]),
+        ({"SERVER_NAME": "shop.example.com"}, ["shop.example.com"]),
+        ({"SERVER_NAME": "shop.example.com:8443"}, ["shop.example.com"]),
+        ({"SERVER_NAME": "127.0.0.1:5000"}, ["127.0.0.1"]),
+        ({"SERVER_NAME": "[::1]:8443"}, ["[::1]"]),
+        ({"TRUSTED_HOSTS": ["shop.example.com"]}, ["shop.example.com"]),
+        (
+            {"TRUSTED_HOSTS": [".example.com"]},
+            ["example.com", "subdomain.example.com"],
+        ),
+        (
+            {"TRUSTED_HOSTS": ["shop.example.com:443", "127.0.0.1"]},
+            ["shop.example.com", "127.0.0.1"],
+        ),
+        (
+            {
+                "ENFORCE_HTTPS_HOST": "www.example.com",
+                "SERVER_NAME": "app.example.com:5000",
+                "TRUSTED_HOSTS": ["shop.example.com", ".example.org"],
+            },
+            [
+                "www.example.com",
+                "app.example.com",
+                "shop.example.com",
+                "example.org",
+                "subdomain.example.org",
+            ],
+        ),
+    ],
+    ids=[
+        "none",
+        "enforce-https-host",
+        "server-name",
+        "server-name-port-stripped",
+        "server-name-ip-port-stripped",
+        "server-name-ipv6-port-stripped",
+        "trusted-host",
+        "trusted-domain-and-subdomains",
+        "trusted-hosts-port-stripped",
+        "all-together",
+    ],
+)
+def test_app_hosts(config: dict[str, t.Any], expected: list[str]) -> None:
+    app = Flask("hosts")
+    app.config.update(config)
+    assert app_hosts(app) == expected
+
+
+# url_findings without a server ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8443", "ftp://127.0.0.1", "https://", "127.0.0.1:8443"],
+    ids=["http", "ftp", "no-host", "no-scheme"],
+)
+def test_url_must_be_https(url: str) -> None:
+    findings = url_findings(url, None, [], now(), 30, timeout=5)
+    assert [(f.id, f.severity) for f in findings] == [("url-invalid", "error")]
+    assert url in findings[0].message
+
+
+def test_url_nothing_listening(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    url = f"https://127.0.0.1:{closed}"
+    findings = url_findings(url, None, [], now(), 30, timeout=5)
+    assert [(f.id, f.severity) for f in findings] == [("url-unreachable", "error")]
+    assert url in findings[0].message

@@ -1,0 +1,913 @@
+"""``flask https check`` end to end, its deploy findings, and the certificate
+problems logged when the extension starts.
+
+The command checks a certificate file (``--certificate``/``--key`` or the
+``ENFORCE_HTTPS_CERTIFICATE*`` config), a live server (``--url``, against a
+real TLS server on loopback) and the effective settings; it prints text or
+JSON and exits 1 when any finding is an error. Certificates are made at test
+time by :mod:`pki` and written to ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import ssl
+import threading
+import typing as t
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from conftest import create_app, serving
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from pki import CA, DAY, Issued
+from werkzeug.serving import make_server
+
+from flask_enforce_https import ConfigurationError
+
+FINDING_KEYS = {"id", "severity", "message", "hint"}
+SEVERITIES = {"error", "warning", "info"}
+SEVERITY_OF = {
+    "hsts-preload-max-age": "warning",
+    "hsts-preload-subdomains": "warning",
+    "hsts-integrations-http": "warning",
+    "cookies-not-secure": "warning",
+    "cookies-secure-http-screens": "warning",
+    "settings-other-application": "warning",
+}
+
+
+@pytest.fixture(scope="module")
+def ca() -> CA:
+    """The CA that issues the server certificates; it is the bundle."""
+    return CA("Check Test Root CA")
+
+
+@pytest.fixture
+def bundle(ca: CA, tmp_path: Path) -> Path:
+    """The PEM file of :func:`ca`, for ``ENFORCE_HTTPS_CA_BUNDLE``."""
+    path = tmp_path / "ca-bundle.pem"
+    path.write_bytes(ca.pem())
+    return path
+
+
+@pytest.fixture
+def good(ca: CA, tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 by :func:`ca`, and its key."""
+    return ca.issue().write(tmp_path, "good")
+
+
+@pytest.fixture
+def expired(ca: CA, tmp_path: Path) -> tuple[Path, Path]:
+    """An expired certificate for localhost by :func:`ca`, and its key."""
+    return ca.issue(starts=-20 * DAY, lasts=10 * DAY).write(tmp_path, "expired")
+
+
+def invoke(runner: FlaskCliRunner, *args: str) -> Result:
+    """Run ``flask https check ARGS``; it never shows a traceback."""
+    result = runner.invoke(args=["https", "check", *args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.output
+    )
+    return result
+
+
+def check_json(runner: FlaskCliRunner, *args: str) -> tuple[int, list[dict[str, str]]]:
+    """Run ``flask https check --format json ARGS``: exit code and findings."""
+    result = invoke(runner, "--format", "json", *args)
+    findings = json.loads(result.output)
+    assert isinstance(findings, list)
+    for finding in findings:
+        assert set(finding) == FINDING_KEYS
+        assert all(isinstance(value, str) for value in finding.values())
+        assert finding["severity"] in SEVERITIES
+    return result.exit_code, findings
+
+
+def ids(findings: list[dict[str, str]]) -> list[str]:
+    """The ids of ``findings``, in order."""
+    return [f["id"] for f in findings]
+
+
+def one(findings: list[dict[str, str]], finding_id: str) -> dict[str, str]:
+    """The one finding with ``finding_id``."""
+    [finding] = [f for f in findings if f["id"] == finding_id]
+    return finding
+
+
+# The certificate file ------------------------------------------------------
+
+
+def test_good_certificate_passes(
+    runner: FlaskCliRunner, good: tuple[Path, Path], bundle: Path, app: Flask
+) -> None:
+    app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
+    cert, key = good
+    code, findings = check_json(
+        runner,
+        "--certificate",
+        str(cert),
+        "--key",
+        str(key),
+        "--hostname",
+        "localhost",
+        "--hostname",
+        "127.0.0.1",
+    )
+    assert (code, findings) == (0, [])
+
+
+def test_good_certificate_text_summary(
+    runner: FlaskCliRunner, good: tuple[Path, Path], bundle: Path, app: Flask
+) -> None:
+    app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
+    cert, key = good
+    result = invoke(
+        runner, "--certificate", str(cert), "--key", str(key), "--hostname", "localhost"
+    )
+    assert result.exit_code == 0
+    assert result.output == "0 errors, 0 warnings, 0 info\n"
+
+
+def test_config_fallbacks(
+    good: tuple[Path, Path], bundle: Path, settings: t.Any
+) -> None:
+    cert, key = good
+    app = create_app(
+        settings,
+        ENFORCE_HTTPS_CERTIFICATE=str(cert),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(key),
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+        ENFORCE_HTTPS_HOST="localhost",
+    )
+    assert check_json(app.test_cli_runner()) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("which", "finding_id"),
+    [
+        ("ENFORCE_HTTPS_CERTIFICATE", "cert-expired"),
+        ("ENFORCE_HTTPS_CERTIFICATE_KEY", "cert-key-mismatch"),
+        ("ENFORCE_HTTPS_CA_BUNDLE", "cert-chain"),
+    ],
+    ids=["certificate", "key", "bundle"],
+)
+def test_each_config_key_is_used(
+    ca: CA,
+    good: tuple[Path, Path],
+    expired: tuple[Path, Path],
+    bundle: Path,
+    tmp_path: Path,
+    which: str,
+    finding_id: str,
+) -> None:
+    cert, key = good
+    config = {
+        "ENFORCE_HTTPS_CERTIFICATE": str(cert),
+        "ENFORCE_HTTPS_CERTIFICATE_KEY": str(key),
+        "ENFORCE_HTTPS_CA_BUNDLE": str(bundle),
+    }
+    if which == "ENFORCE_HTTPS_CERTIFICATE":
+        config[which] = str(expired[0])
+        config["ENFORCE_HTTPS_CERTIFICATE_KEY"] = str(expired[1])
+    elif which == "ENFORCE_HTTPS_CERTIFICATE_KEY":
+        config[which] = str(ca.issue().write(tmp_path, "other")[1])
+    else:
+        stranger = tmp_path / "stranger.pem"
+        stranger.write_bytes(CA("Stranger CA").pem())
+        config[which] = str(stranger)
+    app = create_app(ENFORCE_HTTPS_HOST="localhost", **config)
+    code, findings = check_json(app.test_cli_runner())
+    assert (code, ids(findings)) == (1, [finding_id])
+    assert one(findings, finding_id)["severity"] == "error"
+
+
+def test_options_win_over_config(
+    good: tuple[Path, Path], expired: tuple[Path, Path], bundle: Path
+) -> None:
+    app = create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(expired[0]),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(expired[1]),
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+        ENFORCE_HTTPS_HOST="localhost",
+    )
+    runner = app.test_cli_runner()
+    assert check_json(runner)[0] == 1
+    cert, key = good
+    assert check_json(runner, "--certificate", str(cert), "--key", str(key)) == (
+        0,
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("hostnames", "config", "uncovered"),
+    [
+        (["localhost", "shop.example.com"], {}, ["shop.example.com"]),
+        (
+            ["a.example.com", "localhost", "b.example.com"],
+            {},
+            ["a.example.com", "b.example.com"],
+        ),
+        ([], {"ENFORCE_HTTPS_HOST": "shop.example.com"}, ["shop.example.com"]),
+        ([], {"SERVER_NAME": "shop.example.com:8443"}, ["shop.example.com"]),
+        (
+            [],
+            {"TRUSTED_HOSTS": [".example.com"]},
+            ["example.com", "subdomain.example.com"],
+        ),
+        (["127.0.0.1"], {"ENFORCE_HTTPS_HOST": "localhost"}, []),
+    ],
+    ids=[
+        "hostname-option",
+        "hostname-repeated",
+        "enforce-https-host",
+        "server-name",
+        "trusted-hosts",
+        "all-covered",
+    ],
+)
+def test_hosts_checked(
+    good: tuple[Path, Path],
+    bundle: Path,
+    hostnames: list[str],
+    config: dict[str, t.Any],
+    uncovered: list[str],
+) -> None:
+    cert, key = good
+    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle), **config)
+    args = ["--certificate", str(cert), "--key", str(key)]
+    for hostname in hostnames:
+        args += ["--hostname", hostname]
+    code, findings = check_json(app.test_cli_runner(), *args)
+    assert ids(findings) == ["cert-host-mismatch"] * len(uncovered)
+    for finding, host in zip(findings, uncovered, strict=True):
+        assert finding["severity"] == "error"
+        assert f"does not cover {host} " in finding["message"]
+    assert code == (1 if uncovered else 0)
+
+
+def test_no_hosts_at_all_is_info(
+    runner: FlaskCliRunner, good: tuple[Path, Path], bundle: Path, app: Flask
+) -> None:
+    app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
+    code, findings = check_json(runner, "--certificate", str(good[0]))
+    assert (code, ids(findings)) == (0, ["cert-no-hosts"])
+    assert findings[0]["severity"] == "info"
+
+
+@pytest.mark.parametrize(
+    ("config", "expiring"),
+    [
+        ({}, True),
+        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 60}, True),
+        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 9}, False),
+        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 0}, False),
+    ],
+    ids=["default-30", "window-60", "window-9", "window-0"],
+)
+def test_expiry_warning_days(
+    ca: CA, bundle: Path, tmp_path: Path, config: dict[str, t.Any], expiring: bool
+) -> None:
+    cert, key = ca.issue(lasts=11 * DAY).write(tmp_path, "soon")
+    app = create_app(
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle), ENFORCE_HTTPS_HOST="localhost", **config
+    )
+    code, findings = check_json(
+        app.test_cli_runner(), "--certificate", str(cert), "--key", str(key)
+    )
+    assert code == 0  # a warning does not fail the check
+    assert ids(findings) == (["cert-expiring"] if expiring else [])
+    if expiring:
+        assert findings[0]["severity"] == "warning"
+
+
+def test_text_format(
+    runner: FlaskCliRunner, expired: tuple[Path, Path], bundle: Path, app: Flask
+) -> None:
+    app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
+    cert, key = expired
+    result = invoke(
+        runner,
+        "--format",
+        "text",
+        "--certificate",
+        str(cert),
+        "--key",
+        str(key),
+    )
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"ERROR [cert-expired] {cert}: expired on ")
+    assert lines[1] == "    hint: Renew the certificate and reload the server."
+    assert lines[2].startswith(f"INFO [cert-no-hosts] {cert}")
+    assert lines[3].startswith("    hint: ")
+    assert lines[4:] == ["1 error, 0 warnings, 1 info"]
+
+
+def test_json_format_is_the_same_findings_as_text(
+    runner: FlaskCliRunner, expired: tuple[Path, Path], bundle: Path, app: Flask
+) -> None:
+    app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
+    args = ["--certificate", str(expired[0]), "--hostname", "other.example"]
+    code, findings = check_json(runner, *args)
+    text = invoke(runner, *args).output
+    assert code == 1
+    assert ids(findings) == ["cert-expired", "cert-host-mismatch"]
+    for finding in findings:
+        line = f"{finding['severity'].upper()} [{finding['id']}] {finding['message']}"
+        assert line in text.splitlines()
+        assert f"    hint: {finding['hint']}" in text.splitlines()
+
+
+def test_unknown_format_is_a_usage_error(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["https", "check", "--format", "xml"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "finding_id", "severity"),
+    [
+        ("expired", 1, "cert-expired", "error"),
+        ("expiring", 0, "cert-expiring", "warning"),
+        ("no-hosts", 0, "cert-no-hosts", "info"),
+    ],
+    ids=["error-exits-1", "warning-exits-0", "info-exits-0"],
+)
+def test_exit_code(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    kind: str,
+    code: int,
+    finding_id: str,
+    severity: str,
+) -> None:
+    issued = {
+        "expired": lambda: ca.issue(starts=-20 * DAY, lasts=10 * DAY),
+        "expiring": lambda: ca.issue(lasts=11 * DAY),
+        "no-hosts": lambda: ca.issue(),
+    }[kind]()
+    cert, key = issued.write(tmp_path, kind)
+    config: dict[str, t.Any] = {"ENFORCE_HTTPS_CA_BUNDLE": str(bundle)}
+    if kind != "no-hosts":
+        config["ENFORCE_HTTPS_HOST"] = "localhost"
+    app = create_app(**config)
+    result = invoke(
+        app.test_cli_runner(), "--certificate", str(cert), "--key", str(key)
+    )
+    assert result.exit_code == code
+    assert f"{severity.upper()} [{finding_id}]" in result.output
+
+
+def test_no_certificate_and_no_url_is_info(runner: FlaskCliRunner) -> None:
+    code, findings = check_json(runner)
+    assert (code, findings) == (
+        0,
+        [
+            {
+                "id": "cert-none",
+                "severity": "info",
+                "message": "no certificate was checked",
+                "hint": "Pass --certificate or --url, or set"
+                " ENFORCE_HTTPS_CERTIFICATE.",
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("problem", "finding_id"),
+    [
+        ("missing-certificate", "cert-unreadable"),
+        ("garbage-certificate", "cert-unreadable"),
+        ("directory-certificate", "cert-unreadable"),
+        ("missing-key", "key-unreadable"),
+        ("garbage-key", "key-unreadable"),
+        ("missing-bundle", "ca-bundle-unreadable"),
+        ("garbage-bundle", "ca-bundle-unreadable"),
+    ],
+    ids=[
+        "missing-certificate",
+        "garbage-certificate",
+        "directory-certificate",
+        "missing-key",
+        "garbage-key",
+        "missing-bundle",
+        "garbage-bundle",
+    ],
+)
+@pytest.mark.parametrize("fmt", ["text", "json"], ids=["text", "json"])
+def test_bad_files_are_findings_not_tracebacks(
+    good: tuple[Path, Path],
+    bundle: Path,
+    tmp_path: Path,
+    problem: str,
+    finding_id: str,
+    fmt: str,
+) -> None:
+    cert, key = good
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("-----BEGIN CERTIFICATE-----\nnot base64!\n")
+    paths = {"certificate": cert, "key": key, "bundle": bundle}
+    what, _, which = problem.partition("-")
+    paths[which] = {
+        "missing": tmp_path / "missing.pem",
+        "garbage": garbage,
+        "directory": tmp_path,
+    }[what]
+    app = create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(paths["certificate"]),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(paths["key"]),
+        ENFORCE_HTTPS_CA_BUNDLE=str(paths["bundle"]),
+        ENFORCE_HTTPS_HOST="localhost",
+    )
+    result = invoke(app.test_cli_runner(), "--format", fmt)
+    assert result.exit_code == 1
+    assert f"[{finding_id}]" in result.output or f'"{finding_id}"' in result.output
+    assert str(paths[which]) in result.output
+
+
+# --url against a live TLS server --------------------------------------------
+
+
+@contextlib.contextmanager
+def serving_tls(app: Flask, issued: Issued, folder: Path) -> Iterator[int]:
+    """Serve ``app`` over TLS with ``issued`` on a free loopback port."""
+    cert, key = issued.write(folder, "served")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("served", "expected"),
+    [
+        ("good", []),
+        ("expired", ["cert-expired"]),
+        ("other-host", ["cert-host-mismatch"]),
+        ("other-ca", ["cert-chain"]),
+        ("intermediate", []),
+    ],
+    ids=["good", "expired", "other-host", "other-ca", "intermediate"],
+)
+def test_url_of_a_live_server(
+    ca: CA, bundle: Path, tmp_path: Path, served: str, expected: list[str]
+) -> None:
+    issued = {
+        "good": lambda: ca.issue("127.0.0.1", dns=[], ips=["127.0.0.1"]),
+        "expired": lambda: ca.issue(starts=-20 * DAY, lasts=10 * DAY),
+        "other-host": lambda: ca.issue("shop.example", dns=["shop.example"], ips=[]),
+        "other-ca": lambda: CA("Stranger CA").issue(),
+        "intermediate": lambda: CA("Check Intermediate", parent=ca).issue(),
+    }[served]()
+    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
+    with serving_tls(app, issued, tmp_path) as port:
+        url = f"https://127.0.0.1:{port}"
+        code, findings = check_json(app.test_cli_runner(), "--url", url)
+    errors = [f for f in findings if f["severity"] == "error"]
+    for finding_id in expected:
+        finding = one(findings, finding_id)
+        assert finding["severity"] == "error"
+        assert url in finding["message"]
+    if served == "other-host":
+        assert (
+            "does not cover 127.0.0.1 "
+            in one(findings, "cert-host-mismatch")["message"]
+        )
+    if expected:
+        assert code == 1
+    else:
+        assert (code, errors) == (0, [])
+        assert "cert-chain" not in ids(findings)
+
+
+def test_url_checks_the_hostname_options_too(
+    ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
+    with serving_tls(app, ca.issue(), tmp_path) as port:
+        code, findings = check_json(
+            app.test_cli_runner(),
+            "--url",
+            f"https://127.0.0.1:{port}",
+            "--hostname",
+            "localhost",
+            "--hostname",
+            "shop.example.com",
+        )
+    assert (code, ids(findings)) == (1, ["cert-host-mismatch"])
+    assert "does not cover shop.example.com " in findings[0]["message"]
+
+
+def test_url_and_certificate_together(ca: CA, bundle: Path, tmp_path: Path) -> None:
+    cert, key = ca.issue(starts=-20 * DAY, lasts=10 * DAY).write(tmp_path, "file")
+    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
+    with serving_tls(app, ca.issue(), tmp_path) as port:
+        code, findings = check_json(
+            app.test_cli_runner(),
+            "--certificate",
+            str(cert),
+            "--key",
+            str(key),
+            "--hostname",
+            "localhost",
+            "--url",
+            f"https://127.0.0.1:{port}",
+        )
+    assert (code, ids(findings)) == (1, ["cert-expired"])
+    assert str(cert) in findings[0]["message"]
+
+
+def test_url_nothing_listening(runner: FlaskCliRunner) -> None:
+    url = f"https://127.0.0.1:{closed_port()}"
+    code, findings = check_json(runner, "--url", url)
+    assert (code, ids(findings)) == (1, ["url-unreachable"])
+    assert findings[0]["severity"] == "error"
+    assert url in findings[0]["message"]
+
+
+def test_url_plain_http_server_is_unreachable_not_a_traceback(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    with serving(app) as port:
+        code, findings = check_json(runner, "--url", f"https://127.0.0.1:{port}")
+    assert (code, ids(findings)) == (1, ["url-unreachable"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8443", "https://", "127.0.0.1"],
+    ids=["http", "no-host", "no-scheme"],
+)
+@pytest.mark.parametrize("fmt", ["text", "json"], ids=["text", "json"])
+def test_url_invalid(runner: FlaskCliRunner, url: str, fmt: str) -> None:
+    result = invoke(runner, "--format", fmt, "--url", url)
+    assert result.exit_code == 1
+    assert "url-invalid" in result.output
+    assert url in result.output
+
+
+# Deploy findings -----------------------------------------------------------
+
+HSTS_PRELOAD = {
+    "hsts": True,
+    "hsts_preload": True,
+    "hsts_include_subdomains": True,
+    "hsts_max_age": 31536000,
+    "force_https_integrations": True,
+    "secure_cookies": True,
+}
+
+
+def env(**changes: t.Any) -> dict[str, t.Any]:
+    """Settings with an ``environment`` table of ``changes``."""
+    return {"environment": changes}
+
+
+def preload(**changes: t.Any) -> dict[str, t.Any]:
+    """Settings with a complete HSTS preload, but for ``changes``."""
+    return env(**{**HSTS_PRELOAD, **changes})
+
+
+@pytest.mark.parametrize(
+    ("settings", "config", "finding_id", "present"),
+    [
+        (preload(hsts_max_age=86400), {}, "hsts-preload-max-age", True),
+        (preload(hsts_max_age=31535999), {}, "hsts-preload-max-age", True),
+        (preload(), {}, "hsts-preload-max-age", False),
+        (preload(hsts_max_age=63072000), {}, "hsts-preload-max-age", False),
+        (
+            preload(hsts_max_age=60, hsts_preload=False),
+            {},
+            "hsts-preload-max-age",
+            False,
+        ),
+        (preload(hsts_max_age=60, hsts=False), {}, "hsts-preload-max-age", False),
+        (preload(hsts_include_subdomains=False), {}, "hsts-preload-subdomains", True),
+        (preload(), {}, "hsts-preload-subdomains", False),
+        (
+            preload(hsts_include_subdomains=False, hsts_preload=False),
+            {},
+            "hsts-preload-subdomains",
+            False,
+        ),
+        (env(hsts=True), {}, "hsts-integrations-http", True),
+        (
+            env(hsts=True, force_https_integrations=True),
+            {},
+            "hsts-integrations-http",
+            False,
+        ),
+        (
+            {
+                "environment": {"hsts": True},
+                "applications": {"shop": {"force_https_integrations": True}},
+            },
+            {},
+            "hsts-integrations-http",
+            False,
+        ),
+        (env(force_https_integrations=False), {}, "hsts-integrations-http", False),
+        (env(force_https_screens=True), {}, "cookies-not-secure", True),
+        (
+            {"applications": {"shop": {"force_https_screens": True}}},
+            {},
+            "cookies-not-secure",
+            True,
+        ),
+        (env(hsts=True), {}, "cookies-not-secure", True),
+        (
+            env(force_https_screens=True, secure_cookies=True),
+            {},
+            "cookies-not-secure",
+            False,
+        ),
+        (
+            {
+                "environment": {"force_https_screens": True},
+                "applications": {"shop": {"secure_cookies": True}},
+            },
+            {},
+            "cookies-not-secure",
+            False,
+        ),
+        (
+            env(force_https_screens=True),
+            {"SESSION_COOKIE_SECURE": True},
+            "cookies-not-secure",
+            False,
+        ),
+        ({}, {}, "cookies-not-secure", False),
+        (env(secure_cookies=True), {}, "cookies-secure-http-screens", True),
+        (
+            {"applications": {"shop": {"secure_cookies": True}}},
+            {},
+            "cookies-secure-http-screens",
+            True,
+        ),
+        (
+            env(secure_cookies=True, force_https_screens=True),
+            {},
+            "cookies-secure-http-screens",
+            False,
+        ),
+        (env(secure_cookies=True, hsts=True), {}, "cookies-secure-http-screens", False),
+        (
+            {"applications": {"blog": {"secure_cookies": True}}},
+            {},
+            "settings-other-application",
+            True,
+        ),
+        (
+            {
+                "applications": {
+                    "blog": {"secure_cookies": True},
+                    "wiki": {"secure_cookies": True},
+                }
+            },
+            {},
+            "settings-other-application",
+            False,
+        ),
+        (
+            {
+                "applications": {
+                    "blog": {"secure_cookies": True},
+                    "shop": {"secure_cookies": True},
+                }
+            },
+            {},
+            "settings-other-application",
+            False,
+        ),
+        (
+            {"applications": {"shop": {"secure_cookies": True}}},
+            {},
+            "settings-other-application",
+            False,
+        ),
+        (
+            {"applications": {"blog": {"secure_cookies": True}}},
+            {"ENFORCE_HTTPS_APPLICATION": "blog"},
+            "settings-other-application",
+            False,
+        ),
+        (env(secure_cookies=True), {}, "settings-other-application", False),
+    ],
+    ids=[
+        "preload-max-age-one-day",
+        "preload-max-age-a-second-short",
+        "preload-max-age-one-year",
+        "preload-max-age-two-years",
+        "short-max-age-no-preload",
+        "short-max-age-hsts-off",
+        "preload-without-subdomains",
+        "preload-with-subdomains",
+        "no-preload-no-subdomains",
+        "hsts-integrations-http",
+        "hsts-integrations-forced",
+        "hsts-integrations-forced-for-the-app",
+        "integrations-http-no-hsts",
+        "screens-forced-cookies-not-secure",
+        "app-screens-forced-cookies-not-secure",
+        "hsts-cookies-not-secure",
+        "screens-forced-secure-cookies",
+        "screens-forced-app-secure-cookies",
+        "screens-forced-session-cookie-secure",
+        "nothing-forced-cookies-not-secure",
+        "secure-cookies-http-screens",
+        "app-secure-cookies-http-screens",
+        "secure-cookies-screens-forced",
+        "secure-cookies-hsts",
+        "other-application",
+        "two-other-applications",
+        "other-and-this-application",
+        "this-application",
+        "application-renamed",
+        "no-applications",
+    ],
+)
+def test_deploy_finding(runner: FlaskCliRunner, finding_id: str, present: bool) -> None:
+    code, findings = check_json(runner)
+    found = [f for f in findings if f["id"] == finding_id]
+    if present:
+        assert [f["severity"] for f in found] == [SEVERITY_OF[finding_id]]
+    else:
+        assert found == []
+    assert code == 0  # warnings only
+    assert "cert-none" in ids(findings)
+
+
+def listed(message: str) -> list[str]:
+    """The names listed after the last ': ' of ``message``."""
+    return message.rpartition(": ")[2].split(", ")
+
+
+@pytest.mark.parametrize("settings", [env(hsts=True)], ids=["hsts"])
+def test_hsts_integrations_http_names_them(runner: FlaskCliRunner) -> None:
+    _, findings = check_json(runner)
+    message = one(findings, "hsts-integrations-http")["message"]
+    # /api/status is endpoint "status", /soap/open is endpoint "soap_open".
+    assert listed(message) == ["soap_open", "status"]
+
+
+@pytest.mark.parametrize("settings", [env(secure_cookies=True)], ids=["secure"])
+def test_cookies_secure_http_screens_names_them(runner: FlaskCliRunner) -> None:
+    _, findings = check_json(runner)
+    names = listed(one(findings, "cookies-secure-http-screens")["message"])
+    assert names == sorted(names)
+    assert {"home", "page", "healthz", "cookies", "own_hsts"} <= set(names)
+    assert "account.help_page" in names
+    assert "static" not in names
+    assert not {"secure", "account.login", "account.account_home"} & set(names)
+    assert not {"orders", "status", "soap", "soap_open", "partner"} & set(names)
+
+
+@pytest.mark.parametrize(
+    "settings", [{"applications": {"blog": {"secure_cookies": True}}}], ids=["blog"]
+)
+def test_settings_other_application_names_both(runner: FlaskCliRunner) -> None:
+    _, findings = check_json(runner)
+    message = one(findings, "settings-other-application")["message"]
+    assert "'blog'" in message
+    assert "'shop'" in message
+
+
+def test_no_deploy_findings_by_default(runner: FlaskCliRunner) -> None:
+    result = invoke(runner)
+    assert result.output.splitlines()[-1] == "0 errors, 0 warnings, 1 info"
+
+
+@pytest.mark.parametrize(
+    "settings", [preload(hsts_max_age=60, hsts_include_subdomains=False)], ids=["bad"]
+)
+def test_deploy_warnings_in_text(runner: FlaskCliRunner) -> None:
+    result = invoke(runner)
+    assert result.exit_code == 0
+    assert "WARNING [hsts-preload-max-age] " in result.output
+    assert "WARNING [hsts-preload-subdomains] " in result.output
+    assert result.output.splitlines()[-1] == "0 errors, 2 warnings, 1 info"
+
+
+def test_client_ca_missing_is_refused_at_init() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        create_app(ENFORCE_HTTPS_CLIENT_CA=None)
+    assert raised.value.key == "ENFORCE_HTTPS_CLIENT_CA"
+    assert "ENFORCE_HTTPS_CLIENT_CA" in str(raised.value)
+    assert "'partner'" in str(raised.value)
+
+
+# Start-up logging -----------------------------------------------------------
+
+
+def records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    """The records of logger ``flask_enforce_https`` at ``level``."""
+    return [
+        r
+        for r in caplog.records
+        if r.name == "flask_enforce_https" and r.levelno == level
+    ]
+
+
+def test_expired_certificate_logged_at_start(
+    caplog: pytest.LogCaptureFixture, expired: tuple[Path, Path]
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_enforce_https")
+    app = create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(expired[0]), ENFORCE_HTTPS_HOST="localhost"
+    )
+    assert app.extensions["enforce_https"] is not None
+    errors = records(caplog, logging.ERROR)
+    assert any("cert-expired" in r.getMessage() for r in errors), caplog.text
+    assert any(str(expired[0]) in r.getMessage() for r in errors)
+
+
+def test_good_certificate_logs_no_error(
+    caplog: pytest.LogCaptureFixture, good: tuple[Path, Path], bundle: Path
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_enforce_https")
+    cert, key = good
+    create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(cert),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(key),
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+        ENFORCE_HTTPS_HOST="localhost",
+    )
+    assert records(caplog, logging.ERROR) == []
+    assert records(caplog, logging.WARNING) == []
+
+
+def test_expiring_certificate_logged_as_warning(
+    caplog: pytest.LogCaptureFixture, ca: CA, bundle: Path, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_enforce_https")
+    cert, key = ca.issue(lasts=11 * DAY).write(tmp_path, "soon")
+    create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(cert),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(key),
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+        ENFORCE_HTTPS_HOST="localhost",
+    )
+    assert records(caplog, logging.ERROR) == []
+    warnings = records(caplog, logging.WARNING)
+    assert [("cert-expiring" in r.getMessage()) for r in warnings] == [True]
+
+
+def test_info_findings_are_not_logged(
+    caplog: pytest.LogCaptureFixture, good: tuple[Path, Path], bundle: Path
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="flask_enforce_https")
+    cert, key = good
+    create_app(  # no host: cert-no-hosts, an info
+        ENFORCE_HTTPS_CERTIFICATE=str(cert),
+        ENFORCE_HTTPS_CERTIFICATE_KEY=str(key),
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+    )
+    assert not any("cert-no-hosts" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "problem", ["missing", "garbage"], ids=["missing-file", "not-a-certificate"]
+)
+def test_unreadable_certificate_logged_not_raised(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path, problem: str
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_enforce_https")
+    path = tmp_path / "server.crt"
+    if problem == "garbage":
+        path.write_text("not a certificate\n")
+    create_app(ENFORCE_HTTPS_CERTIFICATE=str(path), ENFORCE_HTTPS_HOST="localhost")
+    errors = records(caplog, logging.ERROR)
+    assert [("cert-unreadable" in r.getMessage()) for r in errors] == [True]
+    assert str(path) in errors[0].getMessage()
+
+
+def test_no_certificate_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="flask_enforce_https")
+    create_app(ENFORCE_HTTPS_HOST="localhost")
+    assert [r for r in caplog.records if r.name == "flask_enforce_https"] == []
