@@ -100,7 +100,10 @@ def _edit_toml(text: str, table: Key, key: str, value: object) -> str:
     if value is None:
         return text
     insert = end
-    while insert > start and not lines[insert - 1].strip():
+    # Blank lines and comments just above the next header belong to it.
+    while insert > start and (
+        not lines[insert - 1].strip() or lines[insert - 1].lstrip().startswith("#")
+    ):
         insert -= 1
     lines.insert(insert, f"{key} = {toml_value(value)}")
     return "\n".join(lines) + "\n"

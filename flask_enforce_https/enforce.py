@@ -127,10 +127,12 @@ def check(state: AppState, req: Request) -> Verdict | None:
 def _client_certificate(
     state: AppState, snapshot: Snapshot, environ: WSGIEnvironment, policy: Policy
 ) -> Verdict | None:
-    if policy.effective is not HttpSecurity.TLS_CLIENT_CERT or state.client_ca is None:
+    if policy.effective is not HttpSecurity.TLS_CLIENT_CERT:
         return None
     trusted = is_trusted(environ.get("REMOTE_ADDR"), snapshot.trusted)
     try:
+        if state.client_ca is None:  # scan() refuses this; fail closed anyway
+            raise ClientCertificateError("no client CA is configured")
         pem = state.client_ca.presented(environ, trusted)
         if pem is None:
             raise ClientCertificateError("no client certificate was presented")

@@ -1103,3 +1103,14 @@ def test_environment_key_changes_every_application(
     assert result.exit_code == 0, result.output
     assert shop_client.get("/").status_code == 301
     assert blog_client.get("/").status_code == 301
+
+
+def test_set_keeps_the_next_tables_comment_with_it() -> None:
+    from flask_enforce_https.edits import _edit_toml
+
+    text = "[environment]\nhsts = false\n\n# The shop\n[applications.shop]\nx = 1\n"
+    edited = _edit_toml(text, ("environment",), "force_https_screens", True)
+    assert edited == (
+        "[environment]\nhsts = false\nforce_https_screens = true\n\n"
+        "# The shop\n[applications.shop]\nx = 1\n"
+    )

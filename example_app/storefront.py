@@ -1,0 +1,110 @@
+"""The demo's ``storefront`` application, mounted at ``/``: screens.
+
+- ``/`` is the public home page: a screen declared ``https.screen()``, level
+  none, so it is served over HTTP and HTTPS alike, until an administrator
+  sets ``force_https_screens`` (or ``hsts``).
+- ``/account/`` and ``/account/login`` form a web flow: a blueprint
+  declared ``https.screen("tls")``. Over plain HTTP, a GET is redirected to
+  HTTPS with 301 and the login form's POST with 308, which keeps the method
+  and body.
+- ``/static/style.css`` is Flask's static endpoint: undeclared, so a screen
+  at the default level, none.
+- ``/healthz`` is undeclared too; the settings file exempts it, so it
+  answers over plain HTTP even when every screen is forced to HTTPS.
+
+``flask --app example_app.storefront https show`` lists every endpoint with
+its level in force, and why.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from example_app.config import Instance, configure, prepare
+from flask_enforce_https import EnforceHTTPS
+
+#: The application's name in the settings file: ``[applications.storefront]``.
+APPLICATION = "storefront"
+MAX_NAME_LENGTH = 100
+
+https = EnforceHTTPS()
+
+pages = Blueprint("pages", __name__)
+# A web flow: every view inside needs TLS, unless it declares otherwise.
+account = https.screen("tls")(Blueprint("account", __name__, url_prefix="/account"))
+
+
+@pages.get("/")
+@https.screen()
+def home() -> ResponseReturnValue:
+    """The public home page."""
+    return render_template("home.html")
+
+
+@pages.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """A load balancer's health check; exempt in the settings file."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+@account.get("/")
+def overview() -> ResponseReturnValue:
+    """The account page: who is signed in."""
+    return render_template("account.html", user=session.get("user"))
+
+
+@account.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The login form, and its handler (any name and password will do)."""
+    if request.method == "GET":
+        return render_template("login.html", error=None, user="")
+    user = request.form.get("user", "").strip()
+    if not 0 < len(user) <= MAX_NAME_LENGTH or not request.form.get("password"):
+        error = f"Enter a name (up to {MAX_NAME_LENGTH} characters) and a password."
+        return render_template("login.html", error=error, user=user), 400
+    session["user"] = user
+    return redirect(url_for("account.overview"), 303)
+
+
+@account.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out."""
+    session.pop("user", None)
+    return redirect(url_for("account.overview"), 303)
+
+
+def create_app(instance: Instance | None = None) -> Flask:
+    """Create the ``storefront`` application.
+
+    :param instance: The instance folder; prepared from the environment
+        (see :mod:`example_app.config`) when ``None``.
+    """
+    instance = instance or prepare()
+    app = Flask(__name__, instance_path=str(instance.folder))
+    app.config.update(
+        # Sessions last as long as the process unless SECRET_KEY is set.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    configure(app, APPLICATION, instance)
+    app.register_blueprint(pages)
+    app.register_blueprint(account)
+    https.init_app(app)
+    return app
+
+
+#: For ``flask --app example_app.storefront https ...`` and the demo server.
+app = create_app()

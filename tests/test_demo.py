@@ -1,0 +1,599 @@
+"""The example application, served for real.
+
+``python -m example_app`` runs in a subprocess on free ports, with a
+temporary instance folder, and is talked to over real sockets: plain HTTP,
+and TLS trusting the CA it generated, with the partner's client certificate
+where one is needed. Settings are changed with the real ``flask https``
+commands, in other subprocesses, while it runs.
+
+Tests that only read share one demo; tests that change its settings or stop
+it get their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import typing as t
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "example_app" / "settings.toml"
+#: Bounded waits, in seconds: generous, since CI machines can be slow.
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+RELOAD_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0
+RELOAD_INTERVAL = "0.2"
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+ORDERS_NS = "urn:flask-enforce-https-demo:orders"
+SOAP_HEADERS = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "SOAPAction": f'"{ORDERS_NS}#GetOrderStatus"',
+}
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def get_order_status(order_id: int | str) -> bytes:
+    """A SOAP 1.1 ``GetOrderStatus`` request envelope."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:o="{ORDERS_NS}">'
+        "<soap:Body><o:GetOrderStatus>"
+        f"<o:orderId>{order_id}</o:orderId>"
+        "</o:GetOrderStatus></soap:Body></soap:Envelope>"
+    ).encode()
+
+
+def parse_xml(data: bytes) -> ET.Element:
+    """Parse a response of the demo's (trusted: it is the code under test)."""
+    return ET.fromstring(data)  # noqa: S314
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now, found by binding port 0."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response, read whole."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @property
+    def mimetype(self) -> str:
+        return (self.header("Content-Type") or "").partition(";")[0].strip()
+
+    def json(self) -> t.Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A running demo process."""
+
+    process: subprocess.Popen[bytes]
+    instance: Path
+    http_port: int
+    https_port: int
+    env: dict[str, str]
+    log: Path
+
+    def output(self) -> str:
+        """What the demo printed so far, stdout and stderr."""
+        return self.log.read_text(errors="replace")
+
+    def tls(self, client_certificate: bool = False) -> ssl.SSLContext:
+        """A client context trusting the demo's CA, with the partner's
+        certificate when asked."""
+        context = ssl.create_default_context(cafile=str(self.instance / "ca.pem"))
+        if client_certificate:
+            context.load_cert_chain(
+                self.instance / "partner.pem", self.instance / "partner-key.pem"
+            )
+        return context
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        tls: bool = False,
+        client_certificate: bool = False,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """Send one request over a new connection, HTTP or HTTPS."""
+        connection: http.client.HTTPConnection
+        if tls:
+            connection = http.client.HTTPSConnection(
+                "127.0.0.1",
+                self.https_port,
+                timeout=REQUEST_TIMEOUT,
+                context=self.tls(client_certificate),
+            )
+        else:
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", self.http_port, timeout=REQUEST_TIMEOUT
+            )
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.headers, response.read())
+        finally:
+            connection.close()
+
+    def flask(self, module: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``flask --app example_app.<module> https ARGS``, as an
+        administrator would, with the demo's environment."""
+        app = f"example_app.{module}"
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", app, "https", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        """Poll ``condition`` until it holds; fail after RELOAD_TIMEOUT."""
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{what}: not within {RELOAD_TIMEOUT} s\n--- demo output ---\n"
+                    + self.output()
+                )
+            time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
+def running_demo(folder: Path) -> Iterator[Demo]:
+    """Start ``python -m example_app`` with its instance in ``folder``, wait
+    until both ports accept connections and it has printed its banner, and
+    stop it whatever happens."""
+    folder.mkdir(parents=True, exist_ok=True)
+    instance = folder / "instance"
+    log = folder / "demo.log"
+    http_port, https_port = free_ports(2)
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "FLASK_APP")}
+    env.update(
+        HOST="127.0.0.1",
+        HTTP_PORT=str(http_port),
+        HTTPS_PORT=str(https_port),
+        DEMO_INSTANCE=str(instance),
+        DEMO_RELOAD_INTERVAL=RELOAD_INTERVAL,
+        PYTHONUNBUFFERED="1",
+    )
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "example_app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    demo = Demo(process, instance, http_port, https_port, env, log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        # Listening, and done printing what to try.
+        while not (
+            accepts(http_port)
+            and accepts(https_port)
+            and "Ctrl-C stops the demo." in demo.output()
+        ):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"the demo exited with {process.returncode} before listening:\n"
+                    + demo.output()
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"the demo did not listen within {START_TIMEOUT} s:\n"
+                    + demo.output()
+                )
+            time.sleep(0.1)
+        yield demo
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A demo shared by the tests that do not change its settings."""
+    with running_demo(tmp_path_factory.mktemp("demo")) as running:
+        yield running
+
+
+@pytest.fixture
+def own_demo(tmp_path: Path) -> Iterator[Demo]:
+    """A demo of the test's own, to change its settings or stop it."""
+    with running_demo(tmp_path) as running:
+        yield running
+
+
+def create_order(demo: Demo, item: str = "teapot", quantity: int = 2) -> int:
+    reply = demo.request(
+        "POST",
+        "/orders/api/orders",
+        tls=True,
+        body=json.dumps({"item": item, "quantity": quantity}).encode(),
+        headers=JSON_HEADERS,
+    )
+    assert reply.status == 201, reply.body
+    return int(reply.json()["id"])
+
+
+# --- What the demo serves with the settings of the template -----------------
+
+
+def test_instance_is_prepared_from_the_template(demo: Demo) -> None:
+    assert (demo.instance / "settings.toml").read_bytes() == TEMPLATE.read_bytes()
+    for name in ("ca", "server", "client-ca", "partner"):
+        assert (demo.instance / f"{name}.pem").is_file()
+    for name in ("server-key", "partner-key"):
+        assert (demo.instance / f"{name}.pem").stat().st_mode & 0o077 == 0
+
+
+def test_prints_urls_and_commands(demo: Demo) -> None:
+    output = demo.output()
+    assert f"http://127.0.0.1:{demo.http_port}/" in output
+    assert f"https://127.0.0.1:{demo.https_port}/orders/" in output
+    assert f"--cacert {demo.instance / 'ca.pem'}" in output
+    assert f"--cert {demo.instance / 'partner.pem'}" in output
+    assert "https set force_https_screens=true --app storefront" in output
+
+
+def test_web_flow_over_http_is_redirected_to_the_https_port(demo: Demo) -> None:
+    reply = demo.request("GET", "/account/")
+    assert reply.status == 301
+    assert reply.header("Location") == f"https://127.0.0.1:{demo.https_port}/account/"
+
+
+def test_login_post_over_http_keeps_its_method(demo: Demo) -> None:
+    reply = demo.request(
+        "POST",
+        "/account/login",
+        body=b"user=ann&password=secret",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert reply.status == 308
+    assert reply.header("Location") == (
+        f"https://127.0.0.1:{demo.https_port}/account/login"
+    )
+
+
+def test_rest_over_http_is_refused_not_redirected(demo: Demo) -> None:
+    reply = demo.request("POST", "/orders/api/orders")
+    assert reply.status == 403
+    assert reply.mimetype == "application/problem+json"
+    assert reply.header("Location") is None
+    assert reply.json()["status"] == 403
+
+
+def test_web_flow_over_https_is_served_without_hsts(demo: Demo) -> None:
+    reply = demo.request("GET", "/account/", tls=True)
+    assert reply.status == 200
+    assert b"Your account" in reply.body
+    assert reply.header("Strict-Transport-Security") is None
+
+
+def test_login_over_https(demo: Demo) -> None:
+    form = demo.request("GET", "/account/login", tls=True)
+    assert form.status == 200
+    assert b'type="password"' in form.body
+    reply = demo.request(
+        "POST",
+        "/account/login",
+        tls=True,
+        body=b"user=ann&password=secret",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert reply.status == 303
+    assert reply.header("Location") == "/account/"
+    cookie = (reply.header("Set-Cookie") or "").partition(";")[0]
+    assert cookie.startswith("session=")
+    account = demo.request("GET", "/account/", tls=True, headers={"Cookie": cookie})
+    assert b"Signed in as <strong>ann</strong>" in account.body
+
+
+def test_public_pages_are_served_over_http(demo: Demo) -> None:
+    home = demo.request("GET", "/")
+    assert home.status == 200
+    assert b"/static/style.css" in home.body
+    style = demo.request("GET", "/static/style.css")
+    assert style.status == 200
+    assert style.mimetype == "text/css"
+    health = demo.request("GET", "/healthz")
+    assert (health.status, health.body) == (200, b"ok\n")
+
+
+def test_rest_api_over_https(demo: Demo) -> None:
+    created = demo.request(
+        "POST",
+        "/orders/api/orders",
+        tls=True,
+        body=b'{"item": "kettle", "quantity": 3}',
+        headers=JSON_HEADERS,
+    )
+    assert created.status == 201
+    order = created.json()
+    assert order == {
+        "id": order["id"],
+        "item": "kettle",
+        "quantity": 3,
+        "status": "received",
+    }
+    location = created.header("Location")
+    assert location == f"/orders/api/orders/{order['id']}"
+    fetched = demo.request("GET", location, tls=True)
+    assert (fetched.status, fetched.json()) == (200, order)
+    missing = demo.request("GET", "/orders/api/orders/999999", tls=True)
+    assert missing.status == 404
+    assert missing.mimetype == "application/problem+json"
+    invalid = demo.request(
+        "POST",
+        "/orders/api/orders",
+        tls=True,
+        body=b'{"quantity": 3}',
+        headers=JSON_HEADERS,
+    )
+    assert invalid.status == 400
+    assert invalid.mimetype == "application/problem+json"
+    not_allowed = demo.request("PUT", "/orders/api/orders", tls=True)
+    assert not_allowed.status == 405
+    assert not_allowed.mimetype == "application/problem+json"
+
+
+def test_soap_service_and_wsdl_over_https(demo: Demo) -> None:
+    order_id = create_order(demo)
+    reply = demo.request(
+        "POST",
+        "/orders/soap",
+        tls=True,
+        body=get_order_status(order_id),
+        headers=SOAP_HEADERS,
+    )
+    assert reply.status == 200, reply.body
+    assert reply.mimetype == "text/xml"
+    response = parse_xml(reply.body).find(
+        f"{{{SOAP_ENV}}}Body/{{{ORDERS_NS}}}GetOrderStatusResponse"
+    )
+    assert response is not None
+    assert response.findtext(f"{{{ORDERS_NS}}}orderId") == str(order_id)
+    assert response.findtext(f"{{{ORDERS_NS}}}status") == "received"
+
+    wsdl = demo.request("GET", "/orders/soap?wsdl", tls=True)
+    assert wsdl.status == 200
+    address = parse_xml(wsdl.body).find(
+        f"{{{WSDL_NS}}}service/{{{WSDL_NS}}}port/{{{WSDL_SOAP_NS}}}address"
+    )
+    assert address is not None
+    assert address.get("location") == (
+        f"https://127.0.0.1:{demo.https_port}/orders/soap"
+    )
+
+
+def test_soap_unknown_order_is_a_client_fault(demo: Demo) -> None:
+    reply = demo.request(
+        "POST",
+        "/orders/soap",
+        tls=True,
+        body=get_order_status(999999),
+        headers=SOAP_HEADERS,
+    )
+    assert reply.status == 500  # SOAP 1.1 over HTTP: every Fault is a 500
+    fault = parse_xml(reply.body).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None
+    assert fault.findtext("faultcode") == "soap:Client"
+
+
+def test_soap_refuses_a_doctype(demo: Demo) -> None:
+    body = (
+        b'<?xml version="1.0"?>\n'
+        b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n'
+        + get_order_status("&e;").partition(b"\n")[2]
+    )
+    reply = demo.request("POST", "/orders/soap", body=body, headers=SOAP_HEADERS)
+    assert reply.status == 500
+    fault = parse_xml(reply.body).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None
+    assert "DOCTYPE" in (fault.findtext("faultstring") or "")
+    assert b"root:" not in reply.body
+
+
+def test_partner_with_its_client_certificate(demo: Demo) -> None:
+    reply = demo.request(
+        "GET", "/orders/partner/orders", tls=True, client_certificate=True
+    )
+    assert reply.status == 200, reply.body
+    assert reply.json()["partner"] == "acme-logistics"
+
+
+def test_partner_without_a_client_certificate_is_refused(demo: Demo) -> None:
+    reply = demo.request("GET", "/orders/partner/orders", tls=True)
+    assert reply.status == 403
+    assert reply.mimetype == "application/problem+json"
+    assert "client certificate" in reply.json()["detail"]
+    cleartext = demo.request("GET", "/orders/partner/orders")
+    assert cleartext.status == 403
+    assert cleartext.header("Location") is None
+
+
+def test_a_silent_connection_does_not_hold_up_https(demo: Demo) -> None:
+    # A client that connects and never starts the TLS handshake.
+    with socket.create_connection(("127.0.0.1", demo.https_port), timeout=5):
+        reply = demo.request("GET", "/account/", tls=True)
+    assert reply.status == 200
+
+
+def test_flask_https_show_reads_the_instance_settings(demo: Demo) -> None:
+    result = demo.flask("orders", "show", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["endpoint"]: row for row in json.loads(result.stdout)}
+    assert rows["partner.partner_orders"]["effective"] == "tls-client-cert"
+    assert rows["soap.soap_service"]["effective"] == "none"
+    table = demo.flask("storefront", "show")
+    assert table.returncode == 0, table.stderr
+    assert "Application: storefront" in table.stdout
+    assert str(demo.instance / "settings.toml") in table.stdout
+
+
+def test_flask_https_check_accepts_the_demo_certificate(demo: Demo) -> None:
+    result = demo.flask(
+        "storefront",
+        "check",
+        "--url",
+        f"https://127.0.0.1:{demo.https_port}",
+        "--hostname",
+        "localhost",
+        "--hostname",
+        "127.0.0.1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+
+
+# --- Settings changed while it runs, and stopping it ------------------------
+
+
+def test_forced_screens_reach_the_running_server(own_demo: Demo) -> None:
+    assert own_demo.request("GET", "/").status == 200
+    result = own_demo.flask(
+        "storefront", "set", "force_https_screens=true", "--app", "storefront"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "storefront.force_https_screens: null -> true" in result.stdout
+    own_demo.wait_for(
+        lambda: own_demo.request("GET", "/").status == 301,
+        "GET / redirected after force_https_screens",
+    )
+    home = own_demo.request("GET", "/")
+    assert home.header("Location") == f"https://127.0.0.1:{own_demo.https_port}/"
+    # Exempt: still served as it comes.
+    assert own_demo.request("GET", "/healthz").status == 200
+    # Only the storefront's screens: the orders' SOAP service is unchanged.
+    soap = own_demo.request(
+        "POST", "/orders/soap", body=get_order_status(1), headers=SOAP_HEADERS
+    )
+    assert soap.status == 500  # a Fault for the missing order, not a refusal
+    assert soap.mimetype == "text/xml"
+
+
+def test_forced_integrations_refuse_soap_over_http(own_demo: Demo) -> None:
+    order_id = create_order(own_demo)
+
+    def soap_over_http() -> Reply:
+        return own_demo.request(
+            "POST",
+            "/orders/soap",
+            body=get_order_status(order_id),
+            headers=SOAP_HEADERS,
+        )
+
+    assert soap_over_http().status == 200
+    result = own_demo.flask(
+        "orders", "set", "force_https_integrations=true", "--app", "orders"
+    )
+    assert result.returncode == 0, result.stderr
+    own_demo.wait_for(
+        lambda: soap_over_http().status == 403,
+        "SOAP over HTTP refused after force_https_integrations",
+    )
+    reply = soap_over_http()
+    assert reply.mimetype == "text/xml"
+    assert reply.header("Location") is None
+    fault = parse_xml(reply.body).find(f"{{{SOAP_ENV}}}Body/{{{SOAP_ENV}}}Fault")
+    assert fault is not None
+    assert fault.findtext("faultcode") == "soap:Client"
+    assert "HTTPS" in (fault.findtext("faultstring") or "")
+    # Over HTTPS it still answers; the storefront is unchanged.
+    secure = own_demo.request(
+        "POST",
+        "/orders/soap",
+        tls=True,
+        body=get_order_status(order_id),
+        headers=SOAP_HEADERS,
+    )
+    assert secure.status == 200
+    assert own_demo.request("GET", "/").status == 200
+
+
+def test_hsts_once_enabled_and_loopback_not_excluded(own_demo: Demo) -> None:
+    # 127.0.0.1 is excluded from HSTS by default: the settings must say
+    # otherwise for it to show here.
+    def hsts() -> str | None:
+        reply = own_demo.request("GET", "/account/", tls=True)
+        return reply.header("Strict-Transport-Security")
+
+    assert hsts() is None
+    result = own_demo.flask("storefront", "set", "hsts=true", "hsts_excluded_hosts=[]")
+    assert result.returncode == 0, result.stderr
+    own_demo.wait_for(
+        lambda: hsts() is not None, "HSTS on HTTPS responses after hsts=true"
+    )
+    assert hsts() == "max-age=31536000"
+    # Never over plain HTTP; and HSTS forces every screen to HTTPS.
+    cleartext = own_demo.request("GET", "/")
+    assert cleartext.status == 301
+    assert cleartext.header("Strict-Transport-Security") is None
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly_on_a_signal(own_demo: Demo, signum: signal.Signals) -> None:
+    own_demo.process.send_signal(signum)
+    try:
+        code = own_demo.process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still running {STOP_TIMEOUT} s after {signum.name}")
+    assert code == 0, own_demo.output()
+    assert "Stopped." in own_demo.output()
+    assert not accepts(own_demo.http_port)
+    assert not accepts(own_demo.https_port)
