@@ -1,6 +1,7 @@
-"""The request hooks: redirect screens, refuse integrations, add HSTS.
+"""The request hook that redirects screens and refuses integrations, and the
+middleware that adds HSTS and Secure cookies to HTTPS responses.
 
-:func:`check` decides; the hooks only turn its verdict into a response. The
+:func:`check` decides; the hook only turns its verdict into a response. The
 ``flask https explain`` command calls the same :func:`check`, so what it
 says is what a request gets.
 """
@@ -30,13 +31,13 @@ from .responses import (
 from .state import AppState, Snapshot
 
 if t.TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 logger = logging.getLogger("flask_enforce_https")
 
 #: Where the hook leaves, in the WSGI environ, whether the client used HTTPS,
 #: the host it asked for and the settings snapshot it was judged by, so that
-#: the response hook need not work them out again.
+#: :class:`HTTPSHeaders` need not work them out again.
 ORIGIN_KEY = "flask_enforce_https.origin"
 _SAFE_METHODS = frozenset(("GET", "HEAD"))
 
@@ -194,42 +195,69 @@ def before_request(state: AppState) -> t.Callable[[], Response | None]:
     return enforce_https
 
 
-def after_request(state: AppState) -> t.Callable[[Response], Response]:
-    """Return the ``after_request`` hook for one application.
+class HTTPSHeaders:
+    """WSGI middleware that adds HSTS, and ``Secure`` to cookies, on HTTPS
+    responses.
 
+    Done as the response starts rather than in ``after_request``: the
+    headers are a plain list there, and every response gets them, error
+    pages included, whatever hooks the app has.
+
+    :param wsgi_app: The app's WSGI callable, to wrap.
     :param state: The application's state.
     """
 
-    def add_https_headers(response: Response) -> Response:
-        environ = request._get_current_object().environ  # type: ignore[attr-defined]
-        seen = environ.get(ORIGIN_KEY)
-        if seen is None:
-            # Another before_request hook answered before ours ran.
-            snapshot = state.snapshot()
-            secure, host = client_view(snapshot, environ)
-        else:
-            secure, host, snapshot = seen
-        if not secure:
-            return response
-        headers = response.headers
-        hsts = snapshot.hsts_for(host)
-        if hsts and "Strict-Transport-Security" not in headers:
-            headers["Strict-Transport-Security"] = hsts
-        if snapshot.secure_cookies:
-            _secure_cookies(response)
-        return response
+    def __init__(self, wsgi_app: WSGIApplication, state: AppState) -> None:
+        self.wsgi_app = wsgi_app
+        self.state = state
 
-    return add_https_headers
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        def start(
+            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Callable[[bytes], object]:
+            seen = environ.get(ORIGIN_KEY)
+            if seen is None:
+                # Nothing ran our before_request hook (another answered first).
+                snapshot = self.state.snapshot()
+                secure, host = client_view(snapshot, environ)
+            else:
+                secure, host, snapshot = seen
+            if secure:
+                headers = https_headers(snapshot, host, headers)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
-def _secure_cookies(response: Response) -> None:
-    cookies = response.headers.getlist("Set-Cookie")
-    if not cookies:
-        return
-    fixed = [
-        cookie
-        if any(a.strip().lower() == "secure" for a in cookie.split(";")[1:])
-        else f"{cookie}; Secure"
-        for cookie in cookies
-    ]
-    response.headers.setlist("Set-Cookie", fixed)
+def https_headers(
+    snapshot: Snapshot, host: str | None, headers: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Return the headers of an HTTPS response with HSTS and Secure cookies.
+
+    A view's own ``Strict-Transport-Security`` is kept, never doubled.
+
+    :param snapshot: The settings in force.
+    :param host: The ``Host`` the client used.
+    :param headers: The response headers.
+    """
+    hsts = snapshot.hsts_for(host)
+    secure_cookies = snapshot.secure_cookies
+    if hsts is None and not secure_cookies:
+        return headers
+    result = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "strict-transport-security":
+            hsts = None
+        elif secure_cookies and lower == "set-cookie" and not _has_secure(value):
+            value = f"{value}; Secure"
+        result.append((name, value))
+    if hsts is not None:
+        result.append(("Strict-Transport-Security", hsts))
+    return result
+
+
+def _has_secure(cookie: str) -> bool:
+    return any(a.strip().lower() == "secure" for a in cookie.split(";")[1:])

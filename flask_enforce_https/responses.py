@@ -67,7 +67,7 @@ class _Redirect(Response):
         location = self.headers.get("Location")
         if location is None or _URI.fullmatch(location):
             return self.headers.copy()
-        return super().get_wsgi_headers(environ)  # an after_request hook changed it
+        return super().get_wsgi_headers(environ)  # a hook of the app changed it
 
 
 def redirect(location: str, code: int) -> Response:
