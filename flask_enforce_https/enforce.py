@@ -40,6 +40,7 @@ logger = logging.getLogger("flask_enforce_https")
 #: :class:`HTTPSHeaders` need not work them out again.
 ORIGIN_KEY = "flask_enforce_https.origin"
 _SAFE_METHODS = frozenset(("GET", "HEAD"))
+_HSTS = "Strict-Transport-Security"
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,14 @@ def check(state: AppState, req: Request) -> Verdict | None:
     if not state.scanned:
         state.scan(current_app)
         state.scanned = True
-    snapshot = state.snapshot()
     environ = req.environ
-    secure, host = client_view(snapshot, environ)
-    environ[ORIGIN_KEY] = secure, host, snapshot
+    seen = environ.get(ORIGIN_KEY)
+    if seen is None:  # a request that did not come through HTTPSMiddleware
+        snapshot = state.snapshot()
+        secure, host = client_view(snapshot, environ)
+        environ[ORIGIN_KEY] = secure, host, snapshot
+    else:
+        secure, host, snapshot = seen
     if secure and not state.needs_client_certs:
         return None
     policy = snapshot.policy(current_app, req.endpoint)
@@ -160,6 +165,14 @@ def before_request(state: AppState) -> t.Callable[[], Response | None]:
         # Dereferenced once: each attribute read through the proxy costs
         # more than the whole check.
         req = request._get_current_object()  # type: ignore[attr-defined]
+        seen = req.environ.get(ORIGIN_KEY)
+        if (
+            seen is not None
+            and seen[0]
+            and state.scanned
+            and not state.needs_client_certs
+        ):
+            return None  # HTTPS, and nothing more to check: the common case
         verdict = check(state, req)
         if verdict is None:
             return None
@@ -195,13 +208,15 @@ def before_request(state: AppState) -> t.Callable[[], Response | None]:
     return enforce_https
 
 
-class HTTPSHeaders:
-    """WSGI middleware that adds HSTS, and ``Secure`` to cookies, on HTTPS
-    responses.
+class HTTPSMiddleware:
+    """WSGI middleware: notes how the client came, and adds HSTS and
+    ``Secure`` to cookies on HTTPS responses.
 
-    Done as the response starts rather than in ``after_request``: the
-    headers are a plain list there, and every response gets them, error
-    pages included, whatever hooks the app has.
+    It runs before Flask, so it works out the client's scheme and host once
+    per request, for the hook too. The headers are added as the response
+    starts, where they are a plain list: cheaper than werkzeug's ``Headers``,
+    and every response gets them, error pages included, whatever hooks the
+    app has.
 
     :param wsgi_app: The app's WSGI callable, to wrap.
     :param state: The application's state.
@@ -214,48 +229,56 @@ class HTTPSHeaders:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
+        snapshot = self.state.snapshot()
+        if snapshot.trusted:
+            secure, host = client_view(snapshot, environ)
+        else:  # client_view, inlined: this runs on every request
+            secure = environ.get("wsgi.url_scheme") == "https"
+            host = environ.get("HTTP_HOST")
+        environ[ORIGIN_KEY] = secure, host, snapshot
+        if not secure:
+            return self.wsgi_app(environ, start_response)
+        hsts = snapshot.hsts_for(host)
+        secure_cookies = snapshot.secure_cookies
+        if hsts is None and not secure_cookies:
+            return self.wsgi_app(environ, start_response)
+
         def start(
             status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
         ) -> t.Callable[[bytes], object]:
-            seen = environ.get(ORIGIN_KEY)
-            if seen is None:
-                # Nothing ran our before_request hook (another answered first).
-                snapshot = self.state.snapshot()
-                secure, host = client_view(snapshot, environ)
-            else:
-                secure, host, snapshot = seen
-            if secure:
-                headers = https_headers(snapshot, host, headers)
+            headers = https_headers(headers, hsts, secure_cookies)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
 
 
 def https_headers(
-    snapshot: Snapshot, host: str | None, headers: list[tuple[str, str]]
+    headers: list[tuple[str, str]], hsts: str | None, secure_cookies: bool
 ) -> list[tuple[str, str]]:
     """Return the headers of an HTTPS response with HSTS and Secure cookies.
 
     A view's own ``Strict-Transport-Security`` is kept, never doubled.
 
-    :param snapshot: The settings in force.
-    :param host: The ``Host`` the client used.
     :param headers: The response headers.
+    :param hsts: The HSTS header value to add, or ``None``.
+    :param secure_cookies: Whether to add ``Secure`` to every cookie.
     """
-    hsts = snapshot.hsts_for(host)
-    secure_cookies = snapshot.secure_cookies
-    if hsts is None and not secure_cookies:
-        return headers
+    if not secure_cookies:
+        # The common case: only HSTS to add, unless the view set its own.
+        for name, _ in headers:
+            if len(name) == 25 and name.lower() == "strict-transport-security":
+                return headers
+        return headers if hsts is None else [*headers, (_HSTS, hsts)]
     result = []
     for name, value in headers:
         lower = name.lower()
         if lower == "strict-transport-security":
             hsts = None
-        elif secure_cookies and lower == "set-cookie" and not _has_secure(value):
+        elif lower == "set-cookie" and not _has_secure(value):
             value = f"{value}; Secure"
         result.append((name, value))
     if hsts is not None:
-        result.append(("Strict-Transport-Security", hsts))
+        result.append((_HSTS, hsts))
     return result
 
 

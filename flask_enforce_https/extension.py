@@ -85,7 +85,7 @@ class EnforceHTTPS:
         app.before_request_funcs.setdefault(None, []).insert(
             0, enforce.before_request(state)
         )
-        app.wsgi_app = enforce.HTTPSHeaders(app.wsgi_app, state)  # type: ignore[method-assign]
+        app.wsgi_app = enforce.HTTPSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
         app.cli.add_command(https_cli)
         _log_certificate_problems(app)
 
