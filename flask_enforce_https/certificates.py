@@ -8,6 +8,7 @@ verified with :mod:`cryptography.x509.verification`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import ssl
@@ -83,18 +84,26 @@ def load_trust_store(path: Path | None) -> tuple[list[x509.Certificate], str]:
     :return: The roots and where they came from.
     :raises CertificateFileError: The bundle cannot be used.
     """
-    if path is None:
-        default = ssl.get_default_verify_paths().cafile
-        if default is None:
-            raise CertificateFileError(
-                "no system trust store found; set ENFORCE_HTTPS_CA_BUNDLE"
-            )
-        path = Path(default)
     with warnings.catch_warnings():
         # System bundles hold old roots that newer cryptography frowns on
         # (negative serial numbers); they are the administrator's to judge.
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        return load_chain(path), str(path)
+        if path is not None:
+            return load_chain(path), str(path)
+        defaults = ssl.get_default_verify_paths()
+        if defaults.cafile:
+            return load_chain(Path(defaults.cafile)), defaults.cafile
+        if defaults.capath:
+            roots = []
+            for entry in sorted(Path(defaults.capath).iterdir()):
+                if entry.is_file():
+                    with contextlib.suppress(CertificateFileError):
+                        roots += load_chain(entry)
+            if roots:
+                return roots, defaults.capath
+    raise CertificateFileError(
+        "no system trust store found; set ENFORCE_HTTPS_CA_BUNDLE"
+    )
 
 
 def san_names(cert: x509.Certificate) -> tuple[list[str], list[t.Any]]:

@@ -118,7 +118,8 @@ def _leaf_findings(
     where: str,
 ) -> list[Finding]:
     found = certs.check_validity(chain[0], now, warning_days, where)
-    if hosts:
+    names, addresses = certs.san_names(chain[0])
+    if hosts or not (names or addresses):
         found += certs.check_hosts(chain[0], hosts, where)
     else:
         found.append(
@@ -170,8 +171,14 @@ def url_findings(
     :param warning_days: Warn when the leaf expires sooner than this.
     :param timeout: Seconds to wait for the server.
     """
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    host: str | None = None
+    try:
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            host, port = parts.hostname, parts.port or 443
+    except ValueError:  # a bad port, an unclosed IPv6 bracket
+        host = None
+    if not host:
         return [
             Finding(
                 "url-invalid",
@@ -180,7 +187,6 @@ def url_findings(
                 "Give the URL as https://host[:port].",
             )
         ]
-    host, port = parts.hostname, parts.port or 443
     where = f"{url} certificate"
     try:
         der = _fetch(host, port, timeout, None)
@@ -198,8 +204,10 @@ def url_findings(
     try:
         _fetch(host, port, timeout, str(bundle) if bundle else "")
     except ssl.SSLCertVerificationError as e:
-        if e.verify_code in _VALIDITY_ERRORS:
-            return found  # reported above as cert-expired or cert-not-yet-valid
+        if e.verify_code in _VALIDITY_ERRORS and any(
+            f.id in ("cert-expired", "cert-not-yet-valid") for f in found
+        ):
+            return found  # the leaf's dates, reported above
         found.append(
             Finding(
                 "cert-chain",

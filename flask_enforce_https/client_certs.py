@@ -182,5 +182,7 @@ class ClientCAs:
         try:
             verifier.verify(chain[0], chain[1:])
         except VerificationError as e:
-            return None, f"the client certificate does not verify: {e}"
+            # cryptography appends the certificate's repr: not for clients.
+            why = str(e).split(" (encountered processing", 1)[0]
+            return None, f"the client certificate does not verify: {why}"
         return chain[0], ""

@@ -25,7 +25,10 @@ def deploy_findings(app: Flask, state: AppState) -> list[Finding]:
     policies = [
         snapshot.policy(app, rule.endpoint)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and not rule.endpoint.endswith(".static")
+        # Static files need no cookies; exempt paths are open on purpose.
+        if rule.endpoint != "static"
+        and not rule.endpoint.endswith(".static")
+        and not snapshot.rule_is_exempt(rule.rule)
     ]
     open_screens = sorted(
         {

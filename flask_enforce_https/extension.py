@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import typing as t
 
 from flask import Flask
@@ -20,7 +19,6 @@ if t.TYPE_CHECKING:
     from .declarations import Decorator
 
 EXTENSION_KEY = "enforce_https"
-_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 logger = logging.getLogger("flask_enforce_https")
 
 

@@ -11,22 +11,25 @@ import typing as t
 from urllib.parse import urlsplit
 
 from flask import Flask
-from werkzeug.routing import Rule
 
 from .enforce import check, client_view, hsts_header
-from .state import AppState, Snapshot
+from .levels import HttpSecurity
+from .policy import Policy
+from .state import AppState
 
 
 class BadURL(ValueError):
     """The URL to explain is not an absolute HTTP or HTTPS URL."""
 
 
-def _rule_exempt(snapshot: Snapshot, rule: Rule) -> bool:
-    static = rule.rule.partition("<")[0]
-    if static == rule.rule:
-        return snapshot.is_exempt(static)
-    # Every URL of a rule with converters is exempt only under a prefix.
-    return static.startswith(snapshot.exempt_prefixes) and snapshot.is_exempt(static)
+def _why_served(secure: bool, policy: Policy, exempt: bool) -> str:
+    if exempt and policy.requires_tls:
+        return "the path is exempt"
+    if not secure:
+        return "nothing requires HTTPS"
+    if policy.effective is HttpSecurity.TLS_CLIENT_CERT:
+        return "the request is HTTPS with a valid client certificate"
+    return "the request is HTTPS"
 
 
 def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
@@ -50,7 +53,7 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
                 "effective": policy.effective.value,
                 "reasons": list(policy.reasons),
                 "hsts": snapshot.hsts_header is not None,
-                "exempt": _rule_exempt(snapshot, rule),
+                "exempt": snapshot.rule_is_exempt(rule.rule),
             }
         )
     return rows
@@ -104,13 +107,7 @@ def explanation(
             "client": f"{'https' if secure else 'http'} to host {host!r}",
         }
         if verdict is None:
-            why = (
-                "the request is HTTPS"
-                if secure
-                else f"{request.path} is an exempt path"
-                if policy.requires_tls
-                else "nothing requires HTTPS"
-            )
+            why = _why_served(secure, policy, snapshot.is_exempt(request.path))
             result.update(outcome="served", status=None, location=None, reasons=[why])
             result["hsts"] = hsts_header(snapshot, host) if secure else None
         else:

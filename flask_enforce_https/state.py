@@ -99,6 +99,17 @@ class Snapshot:
             return False
         return not any(s in (".", "..") for s in path.split("/"))
 
+    def rule_is_exempt(self, rule: str) -> bool:
+        """Whether every URL of a URL rule is exempt.
+
+        :param rule: The rule as written, converters and all.
+        """
+        static = rule.partition("<")[0]
+        if static == rule:
+            return self.is_exempt(rule)
+        # With converters, only a prefix exempts every URL of the rule.
+        return static.startswith(self.exempt_prefixes) and self.is_exempt(static)
+
 
 def _hsts_header(settings: Settings) -> str:
     environment = settings.environment
@@ -199,8 +210,9 @@ class AppState:
         if needing and self.client_ca is None:
             raise ConfigurationError(
                 "ENFORCE_HTTPS_CLIENT_CA",
-                f"{', '.join(map(repr, needing))} require tls-client-cert, but no"
-                " client CA is set; set it to the PEM bundle of the CAs that"
+                f"{', '.join(map(repr, needing))}"
+                f" {'requires' if len(needing) == 1 else 'require'} tls-client-cert,"
+                " but no client CA is set; set it to the PEM bundle of the CAs that"
                 " issue client certificates",
             )
         self.needs_client_certs = bool(needing)

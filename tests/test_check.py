@@ -911,3 +911,59 @@ def test_no_certificate_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="flask_enforce_https")
     create_app(ENFORCE_HTTPS_HOST="localhost")
     assert [r for r in caplog.records if r.name == "flask_enforce_https"] == []
+
+
+# Found by reading the code -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://127.0.0.1:99999", "https://[::1", "https://:443"],
+    ids=["port-out-of-range", "unclosed-bracket", "no-host"],
+)
+def test_malformed_url_is_url_invalid(runner: FlaskCliRunner, url: str) -> None:
+    code, findings = check_json(runner, "--url", url)
+    assert code == 1
+    assert one(findings, "url-invalid")["severity"] == "error"
+
+
+def test_cn_only_is_an_error_even_without_hosts(
+    runner: FlaskCliRunner, ca: CA, tmp_path: Path
+) -> None:
+    cert, _ = ca.issue(common_name="cn-only.example", san=False).write(tmp_path, "cn")
+    code, findings = check_json(runner, "--certificate", str(cert))
+    assert code == 1
+    assert "cert-cn-only" in ids(findings)
+    assert "cert-no-hosts" not in ids(findings)
+
+
+def test_certificate_option_does_not_borrow_the_configured_key(
+    ca: CA, tmp_path: Path, good: tuple[Path, Path]
+) -> None:
+    configured_key = good[1]
+    other, _ = ca.issue().write(tmp_path, "other")
+    app = create_app(ENFORCE_HTTPS_CERTIFICATE_KEY=str(configured_key))
+    _, findings = check_json(app.test_cli_runner(), "--certificate", str(other))
+    assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {
+            "environment": {
+                "secure_cookies": True,
+                "force_https_screens": False,
+                "exempt_paths": ["/healthz"],
+            }
+        }
+    ],
+    ids=["exempt-healthz"],
+)
+def test_exempt_screens_are_not_listed_as_losing_cookies(
+    runner: FlaskCliRunner,
+) -> None:
+    _, findings = check_json(runner)
+    message = one(findings, "cookies-secure-http-screens")["message"]
+    assert "home" in message
+    assert "healthz" not in message

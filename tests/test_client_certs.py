@@ -1168,3 +1168,27 @@ def test_bad_header_name_fails_without_tls_client_cert_endpoints() -> None:
     app.config.update(TESTING=True, ENFORCE_HTTPS_CLIENT_CERT_HEADER="Bad Header")
     with pytest.raises(ConfigurationError, match="ENFORCE_HTTPS_CLIENT_CERT_HEADER"):
         EnforceHTTPS(app)
+
+
+# -- found by reading the code ----------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["other-ca", "server-eku"], ids=["other-ca", "eku"])
+def test_refusal_does_not_show_cryptography_internals(shape: str) -> None:
+    client = create_app().test_client()
+    response = client.get(
+        "/partner",
+        base_url="https://localhost",
+        environ_base={"SSL_CLIENT_CERT": pem(shape)},
+    )
+    assert response.status_code == 403
+    detail = json.loads(response.data)["detail"]
+    assert "does not verify" in detail
+    assert "encountered processing" not in detail
+    assert "<Certificate" not in detail
+
+
+def test_missing_client_ca_message_agrees_in_number() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        create_app(ENFORCE_HTTPS_CLIENT_CA=None)
+    assert "'partner' requires tls-client-cert" in str(info.value)

@@ -58,8 +58,10 @@ def check(
     """
     app, state = the_app(), app_state()
     config = current_app.config
-    certificate = certificate or optional_path(config, "ENFORCE_HTTPS_CERTIFICATE")
-    key = key or optional_path(config, "ENFORCE_HTTPS_CERTIFICATE_KEY")
+    if certificate is None:
+        certificate = optional_path(config, "ENFORCE_HTTPS_CERTIFICATE")
+        # The configured key belongs to the configured certificate only.
+        key = key or optional_path(config, "ENFORCE_HTTPS_CERTIFICATE_KEY")
     bundle = optional_path(config, "ENFORCE_HTTPS_CA_BUNDLE")
     days = config["ENFORCE_HTTPS_EXPIRY_WARNING_DAYS"]
     hosts = [*hostnames, *app_hosts(app)]
