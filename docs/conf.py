@@ -41,8 +41,11 @@ nitpick_ignore_regex = [
     (r"py:.*", r"typing(\..*)?"),
     (r"py:.*", r"collections\.abc(\..*)?"),
     (r"py:.*", r"ipaddress\..*"),
+    (r"py:.*", r"pathlib(\..*)?"),
+    (r"py:.*", r"datetime(\..*)?"),
     # Annotations autodoc shows unqualified.
     (r"py:class", r"(.*\.)?(Flask|Request|Response|Target|Locator|Network)"),
+    (r"py:class", r"(.*\.)?(Path|WSGIEnvironment)"),
 ]
 
 html_theme = "furo"
