@@ -14,6 +14,7 @@ import typing as t
 from dataclasses import dataclass
 
 from flask import Request, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
@@ -113,7 +114,10 @@ def check(state: AppState, req: Request) -> Verdict | None:
         secure, host, snapshot = seen
     if secure and not state.needs_client_certs:
         return None
-    policy = snapshot.policy(current_app, req.endpoint)
+    endpoint = req.endpoint
+    if endpoint is None and isinstance(req.routing_exception, MethodNotAllowed):
+        endpoint = _endpoint_of_url(snapshot, req)
+    policy = snapshot.policy(current_app, endpoint)
     if not policy.requires_tls or snapshot.is_exempt(req.path):
         return None
     if secure:
@@ -128,6 +132,28 @@ def check(state: AppState, req: Request) -> Verdict | None:
     if req.method not in _SAFE_METHODS:
         code = state.redirect_code_other
     return Verdict(code, location, policy.reason, policy, "")
+
+
+def _endpoint_of_url(snapshot: Snapshot, req: Request) -> str | None:
+    """The endpoint whose URL a 405 request asked for, with another method.
+
+    An API's URL called with a wrong method over HTTP is still the API's:
+    refused, never redirected. Where the URL has several endpoints, an
+    integration among them wins.
+    """
+    valid = getattr(req.routing_exception, "valid_methods", None) or ()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    adapter = app.create_url_adapter(req)
+    found = None
+    for method in valid:
+        try:
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if snapshot.policy(app, rule.endpoint).kind.is_integration:
+            return str(rule.endpoint)
+        found = found or str(rule.endpoint)
+    return found
 
 
 def _client_certificate(

@@ -93,3 +93,29 @@ def test_forced_integrations_are_refused_not_redirected(client: FlaskClient) -> 
 def test_integration_with_open_level_is_served(client: FlaskClient) -> None:
     assert client.get("/api/status").json == {"status": "ok"}
     assert client.post("/soap/open", data=ENVELOPE11).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"force_https_screens": True}}],
+    ids=["screens-forced"],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("PATCH", "/api/orders", 403),
+        ("GET", "/soap", 403),
+        ("POST", "/api/status", 405),
+        ("POST", "/", 308),
+    ],
+    ids=["rest-tls", "soap-tls", "rest-none", "screen"],
+)
+def test_wrong_method_on_an_integration_url_is_refused_not_redirected(
+    client: FlaskClient, method: str, path: str, status: int
+) -> None:
+    # A 405 has no endpoint, but its URL is an endpoint's: the kind of that
+    # endpoint decides, so an API is never redirected in cleartext.
+    response = client.open(path, method=method)
+    assert response.status_code == status
+    if status != 308:
+        assert "Location" not in response.headers
