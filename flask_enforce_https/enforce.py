@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import logging
 import typing as t
-from dataclasses import dataclass
 
 from flask import Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -44,8 +43,7 @@ _SAFE_METHODS = frozenset(("GET", "HEAD"))
 _HSTS = "Strict-Transport-Security"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(t.NamedTuple):
     """What happens to a request that is not served as it came.
 
     :param status: The response status: a redirect code, 400 or 403.

@@ -8,6 +8,7 @@ Location's host nor add a header.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import typing as t
@@ -26,12 +27,15 @@ _ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SAFE_TARGET = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*")
 
 
+@functools.lru_cache(maxsize=1024)
 def split_host(value: str | None) -> tuple[str, int | None] | None:
     """Validate a ``Host`` value and split it into URL host and port.
 
     :param value: ``host``, ``host:port``, ``[ipv6]`` or ``[ipv6]:port``.
     :return: The host as it goes in a URL (IPv6 in brackets, lowercase)
         and the port, or ``None`` when the value is not a valid host.
+
+    Results are cached (a bounded LRU): clients send the same few hosts.
     """
     if not value or len(value) > 260:
         return None

@@ -7,6 +7,7 @@ what the CLI shows is what requests get.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from .declarations import Design, Kind
@@ -40,7 +41,7 @@ class Policy:
         """Whether plain HTTP requests are refused or redirected."""
         return self.effective.requires_tls
 
-    @property
+    @functools.cached_property
     def reason(self) -> str:
         """The reasons as one readable line, for signals and logs."""
         return "; ".join(self.reasons) or "nothing requires HTTPS"
