@@ -110,7 +110,12 @@ def _last(value: str | None) -> str | None:
 
 
 def _port(value: str | None) -> int | None:
-    if value is not None and value.isdigit() and 0 < int(value) < 65536:
+    if (
+        value is not None
+        and value.isascii()
+        and value.isdigit()
+        and 0 < int(value) < 65536
+    ):
         return int(value)
     return None
 

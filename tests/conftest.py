@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import typing as t
 from collections.abc import Iterator
@@ -129,10 +130,29 @@ def create_app(settings: t.Any = None, **config: t.Any) -> Flask:
     return app
 
 
+def free_ports(count: int) -> list[int]:
+    """Loopback ports nothing listens on now, found by binding port 0."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on the loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
-def serving(app: Flask) -> Iterator[int]:
-    """Serve ``app`` with werkzeug's server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app: Flask, ssl_context: ssl.SSLContext | None = None) -> Iterator[int]:
+    """Serve ``app`` with werkzeug's server on a free loopback port (over TLS
+    with ``ssl_context``)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

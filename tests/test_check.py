@@ -15,7 +15,6 @@ import json
 import logging
 import socket
 import ssl
-import threading
 import typing as t
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,6 @@ from conftest import create_app, serving
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from pki import CA, DAY, Issued
-from werkzeug.serving import make_server
 
 from flask_enforce_https import ConfigurationError
 
@@ -444,17 +442,8 @@ def serving_tls(app: Flask, issued: Issued, folder: Path) -> Iterator[int]:
     cert, key = issued.write(folder, "served")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield server.port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(app, context) as port:
+        yield port
 
 
 def closed_port() -> int:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import accepts, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "example_app" / "settings.toml"
@@ -64,24 +65,6 @@ def get_order_status(order_id: int | str) -> bytes:
 def parse_xml(data: bytes) -> ET.Element:
     """Parse a response of the demo's (trusted: it is the code under test)."""
     return ET.fromstring(data)  # noqa: S314
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nothing listens on now, found by binding port 0."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-def accepts(port: int) -> bool:
-    """Whether something accepts TCP connections on the loopback port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

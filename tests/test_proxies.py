@@ -773,3 +773,23 @@ def test_invalid_trusted_proxies(
         request.getfixturevalue("app")
     assert caught.value.key == "environment.trusted_proxies"
     assert caught.value.source == "ENFORCE_HTTPS_SETTINGS"
+
+
+@pytest.mark.parametrize(
+    "port",
+    ["¹", "٣", "8443x", "-1", "99999"],
+    ids=["superscript", "arabic-indic", "suffix", "negative", "too-big"],
+)
+def test_odd_forwarded_port_is_ignored_not_a_500(port: str) -> None:
+    # str.isdigit() is true for "¹", which int() refuses: found by the
+    # property suite.
+    origin = request_origin(
+        {
+            "wsgi.url_scheme": "http",
+            "HTTP_HOST": "example.com",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_X_FORWARDED_PORT": port,
+        },
+        networks("127.0.0.1"),
+    )
+    assert origin.port is None

@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import free_ports
 from test_stack import (
     Process,
     app_env,
     fetch,
-    free_ports,
     gunicorn,
     instance_with,
     require_gunicorn,

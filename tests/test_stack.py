@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import accepts, free_ports
 from pki import CA, DAY, Issued
 from pki import test_ca as session_ca
 from pki import test_ca_path as session_ca_path
@@ -109,24 +109,6 @@ def _gunicorn_has_control_socket() -> bool:
         check=False,
     )
     return "--no-control-socket" in result.stdout
-
-
-def free_ports(count: int) -> list[int]:
-    """Loopback ports nothing listens on now, found by binding port 0."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-def accepts(port: int) -> bool:
-    """Whether something accepts TCP connections on the loopback port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
