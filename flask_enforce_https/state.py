@@ -180,10 +180,20 @@ class AppState:
     #: added after init_app, but not after the first request.
     scanned: bool = False
     _snapshot: Snapshot | None = field(default=None, repr=False)
+    _static: Snapshot | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, StaticSource):
+            # Settings from the config never change: one snapshot for good.
+            self._static = Snapshot(
+                self.source.settings, self.application, self.default
+            )
 
     def snapshot(self) -> Snapshot:
         """Return the snapshot for the settings in force, building it when
         they changed."""
+        if self._static is not None:
+            return self._static
         settings = self.source.current()
         snapshot = self._snapshot
         if snapshot is None or snapshot.settings is not settings:
