@@ -14,6 +14,7 @@ from .cli import https_cli
 from .declarations import Kind, declare
 from .errors import EnforceHTTPSError
 from .levels import HttpSecurity
+from .middleware import HTTPSMiddleware
 
 if t.TYPE_CHECKING:
     from .declarations import Decorator
@@ -83,7 +84,7 @@ class EnforceHTTPS:
         app.before_request_funcs.setdefault(None, []).insert(
             0, enforce.before_request(state)
         )
-        app.wsgi_app = enforce.HTTPSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
+        app.wsgi_app = HTTPSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
         app.cli.add_command(https_cli)
         _log_certificate_problems(app)
 
