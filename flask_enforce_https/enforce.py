@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime
 import logging
 import typing as t
+from urllib.parse import urlsplit
 
 from flask import Request, Response, current_app, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
@@ -111,8 +113,13 @@ def check(state: AppState, req: Request) -> Verdict | None:
     if secure and not state.needs_client_certs:
         return None
     endpoint = req.endpoint
-    if endpoint is None and isinstance(req.routing_exception, MethodNotAllowed):
-        endpoint = _endpoint_of_url(snapshot, req)
+    routing_error = req.routing_exception
+    if isinstance(routing_error, (MethodNotAllowed, RequestRedirect)):
+        endpoint = _endpoint_of_url(snapshot, req, routing_error)
+    elif routing_error is not None and not isinstance(routing_error, NotFound):
+        # A Host werkzeug cannot route: Flask answers 400 without running a
+        # view, where a redirect could send an API's request on with its body.
+        return None
     policy = snapshot.policy(current_app, endpoint)
     if not policy.requires_tls or snapshot.is_exempt(req.path):
         return None
@@ -130,20 +137,27 @@ def check(state: AppState, req: Request) -> Verdict | None:
     return Verdict(code, location, policy.reason, policy, "")
 
 
-def _endpoint_of_url(snapshot: Snapshot, req: Request) -> str | None:
-    """The endpoint whose URL a 405 request asked for, with another method.
+def _endpoint_of_url(
+    snapshot: Snapshot, req: Request, error: MethodNotAllowed | RequestRedirect
+) -> str | None:
+    """The endpoint of a URL that matched a rule with another method (405),
+    or only after a slash redirect.
 
-    An API's URL called with a wrong method over HTTP is still the API's:
+    Such a URL is still the endpoint's: an API called that way over HTTP is
     refused, never redirected. Where the URL has several endpoints, an
     integration among them wins.
     """
-    valid = getattr(req.routing_exception, "valid_methods", None) or ()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     adapter = app.create_url_adapter(req)
+    path = None
+    methods: t.Iterable[str] = getattr(error, "valid_methods", None) or ()
+    if isinstance(error, RequestRedirect):
+        path = urlsplit(error.new_url).path.removeprefix(req.script_root)
+        methods = (req.method,)
     found = None
-    for method in valid:
+    for method in methods:
         try:
-            rule, _ = adapter.match(method=method, return_rule=True)
+            rule, _ = adapter.match(path, method=method, return_rule=True)
         except HTTPException:
             continue
         if snapshot.policy(app, rule.endpoint).kind.is_integration:

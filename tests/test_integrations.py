@@ -119,3 +119,33 @@ def test_wrong_method_on_an_integration_url_is_refused_not_redirected(
     assert response.status_code == status
     if status != 308:
         assert "Location" not in response.headers
+
+
+def test_api_url_without_its_trailing_slash_is_refused_not_redirected() -> None:
+    # werkzeug matches GET "/api/v1" to the rule "/api/v1/" only through its
+    # own slash redirect; the endpoint is still the API's. (A POST there is a
+    # plain 404 to werkzeug: an unmatched URL, a screen.)
+    from flask import Flask
+
+    from flask_enforce_https import EnforceHTTPS
+
+    app = Flask("slashes")
+    app.config["ENFORCE_HTTPS_SETTINGS"] = {
+        "environment": {"force_https_screens": True}
+    }
+    https = EnforceHTTPS(app)
+    app.add_url_rule("/api/v1/", "v1", https.rest()(lambda: {"v": 1}))
+    app.add_url_rule("/pages/", "pages", https.screen()(lambda: "pages"))
+    client = app.test_client()
+    assert client.get("/api/v1").status_code == 403
+    page = client.get("/pages")
+    assert page.status_code == 301
+    assert page.headers["Location"] == "https://localhost/pages"
+
+
+def test_host_werkzeug_cannot_route_is_a_400_not_a_redirect(
+    client: FlaskClient,
+) -> None:
+    response = client.post("/soap", headers={"Host": "a..b"})
+    assert response.status_code == 400
+    assert "Location" not in response.headers
