@@ -45,7 +45,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"datetime(\..*)?"),
     # Annotations autodoc shows unqualified.
     (r"py:class", r"(.*\.)?(Flask|Request|Response|Target|Locator|Network)"),
-    (r"py:class", r"(.*\.)?(Path|WSGIEnvironment)"),
+    (r"py:class", r"(.*\.)?(Path|WSGIEnvironment|WSGIApplication|StartResponse)"),
 ]
 
 html_theme = "furo"

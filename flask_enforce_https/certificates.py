@@ -43,16 +43,20 @@ class CertificateFileError(Exception):
     """A certificate or key file cannot be used; the message says why."""
 
 
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
+
+
 def load_chain(path: Path) -> list[x509.Certificate]:
     """Load the PEM certificates in ``path``, leaf first.
 
     :param path: A PEM file with the leaf and its intermediates.
     :raises CertificateFileError: Unreadable, or no certificate in it.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
+    data = _read(path)
     try:
         return x509.load_pem_x509_certificates(data)
     except ValueError:
@@ -65,10 +69,7 @@ def load_key(path: Path) -> t.Any | None:
     :param path: The key file.
     :raises CertificateFileError: Unreadable, or not a private key.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
+    data = _read(path)
     try:
         return serialization.load_pem_private_key(data, password=None)
     except TypeError:

@@ -93,8 +93,10 @@ def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
 def check(state: AppState, req: Request) -> Verdict | None:
     """Decide what to do with ``req``: ``None`` to serve it as it came.
 
-    Records in the environ whether the client used HTTPS, for the response
-    hook.
+    How the client came is read from the environ, where
+    :class:`~flask_enforce_https.middleware.HTTPSMiddleware` left it (and
+    worked out here for a request that did not pass through it, such as
+    ``flask https explain``'s).
 
     :param state: The application's state.
     :param req: The request, after URL matching.
