@@ -41,8 +41,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The HTML build (warnings fail it) and the doctests of the code in the docs.
 docs: $(STAMP)
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html docs docs/_build/html
+	$(BIN)/sphinx-build -q -b doctest docs docs/_build/doctest
 
 # Serves the example app; HOST and PORT are optional, e.g. `make demo PORT=9000`.
 demo: $(STAMP)
