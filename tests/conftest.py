@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import socket
 import ssl
 import threading
@@ -128,6 +130,35 @@ def create_app(settings: t.Any = None, **config: t.Any) -> Flask:
 
     https.init_app(app)
     return app
+
+
+#: The header tests/stack_app.py adds: the gunicorn worker that answered.
+PID_HEADER = "X-Worker-Pid"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response read whole off a real connection (``http.client``)."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @property
+    def mimetype(self) -> str:
+        return (self.header("Content-Type") or "").partition(";")[0].strip()
+
+    @property
+    def pid(self) -> int | None:
+        """The gunicorn worker that answered, if the app answered."""
+        value = self.header(PID_HEADER)
+        return int(value) if value is not None else None
+
+    def json(self) -> t.Any:
+        return json.loads(self.body)
 
 
 def free_ports(count: int) -> list[int]:

@@ -22,14 +22,13 @@ import ssl
 import subprocess
 import sys
 import time
-import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import accepts, free_ports
+from conftest import Reply, accepts, free_ports
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "example_app" / "settings.toml"
@@ -65,25 +64,6 @@ def get_order_status(order_id: int | str) -> bytes:
 def parse_xml(data: bytes) -> ET.Element:
     """Parse a response of the demo's (trusted: it is the code under test)."""
     return ET.fromstring(data)  # noqa: S314
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response, read whole."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    @property
-    def mimetype(self) -> str:
-        return (self.header("Content-Type") or "").partition(";")[0].strip()
-
-    def json(self) -> t.Any:
-        return json.loads(self.body)
 
 
 @dataclass(frozen=True)

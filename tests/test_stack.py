@@ -31,7 +31,6 @@ import contextlib
 import functools
 import http.client
 import importlib.util
-import json
 import os
 import shutil
 import signal
@@ -46,7 +45,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import accepts, free_ports
+from conftest import Reply, accepts, free_ports
 from pki import CA, DAY, Issued
 from pki import test_ca as session_ca
 from pki import test_ca_path as session_ca_path
@@ -57,7 +56,6 @@ TESTS = ROOT / "tests"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 10.0
-PID_HEADER = "X-Worker-Pid"
 CLIENT_CERT_HEADER = "X-SSL-Client-Cert"
 #: An address no test client has: the untrusted gunicorn's only proxy.
 ELSEWHERE = "10.255.255.1"
@@ -109,27 +107,6 @@ def _gunicorn_has_control_socket() -> bool:
         check=False,
     )
     return "--no-control-socket" in result.stdout
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response, read whole."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-    @property
-    def pid(self) -> int | None:
-        """The gunicorn worker that answered, if the app answered."""
-        value = self.header(PID_HEADER)
-        return int(value) if value is not None else None
-
-    def json(self) -> t.Any:
-        return json.loads(self.body)
 
 
 def fetch(
