@@ -83,6 +83,32 @@ def canonical_host(config: Mapping[str, t.Any]) -> str | None:
     return split[0]
 
 
+def pinned_hosts(app: Flask, canonical: str | None) -> tuple[str | None, str | None]:
+    """Return the redirect host and, with subdomain matching, the domain
+    every redirect's host must be in.
+
+    ``SERVER_NAME`` pins the redirect host, as it pins ``url_for``'s, unless
+    the app matches subdomains or hosts: then it only bounds the host.
+
+    :param app: The application.
+    :param canonical: ``ENFORCE_HTTPS_HOST``, which wins.
+    """
+    value = app.config.get("SERVER_NAME")
+    if not value:
+        return canonical, None
+    split = split_host(value) if isinstance(value, str) else None
+    if split is None:
+        raise ConfigurationError(
+            "SERVER_NAME",
+            f"expected a host name with an optional port, got {value!r}",
+        )
+    if app.url_map.host_matching:
+        return canonical, None
+    if app.subdomain_matching:
+        return canonical, split[0].strip("[]")
+    return canonical or split[0], None
+
+
 def application(app: Flask) -> str:
     value = app.config["ENFORCE_HTTPS_APPLICATION"]
     if value is None:
@@ -188,6 +214,7 @@ def app_state(extension: EnforceHTTPS, app: Flask) -> AppState:
     :raises SettingsError: The administrator settings are invalid.
     """
     conf = app.config
+    host, domain = pinned_hosts(app, canonical_host(conf))
     state = AppState(
         extension=extension,
         application=application(app),
@@ -204,7 +231,8 @@ def app_state(extension: EnforceHTTPS, app: Flask) -> AppState:
             " (301 and 302 make clients turn a POST into a GET and lose its body)",
         ),
         port=port(conf),
-        host=canonical_host(conf),
+        host=host,
+        domain=domain,
         source=settings_source(app, reload_interval(conf)),
         client_ca=client_ca(conf),
     )

@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime
 import logging
 import typing as t
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
 from .levels import HttpSecurity
-from .location import https_location
+from .location import hostname, https_location
 from .policy import Policy
-from .proxies import is_trusted, request_origin
+from .proxies import VIEW_KEY, ClientView, client_view
 from .responses import (
     BAD_HOST,
     CLIENT_CERTIFICATE_REQUIRED,
@@ -29,18 +29,16 @@ from .responses import (
     redirect,
     refusal,
 )
-from .state import AppState, Snapshot
+from .state import SNAPSHOT_KEY, AppState, Snapshot
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+    from flask.typing import ResponseReturnValue
 
 logger = logging.getLogger("flask_enforce_https")
 
-#: Where the hook leaves, in the WSGI environ, whether the client used HTTPS,
-#: the host it asked for and the settings snapshot it was judged by, so that
-#: :class:`HTTPSHeaders` need not work them out again.
-ORIGIN_KEY = "flask_enforce_https.origin"
 _SAFE_METHODS = frozenset(("GET", "HEAD"))
+_CONFLICT = "the trusted proxies' forwarded hosts disagree, or one is not a host"
 
 
 class Verdict(t.NamedTuple):
@@ -65,20 +63,26 @@ class Verdict(t.NamedTuple):
         return self.location is not None
 
 
-def client_view(
-    snapshot: Snapshot, environ: WSGIEnvironment
-) -> tuple[bool, str | None]:
-    """Return whether the client used HTTPS, and the host it asked for.
+def judged_by(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Snapshot]:
+    """Return how the client came and the settings a request is judged by.
 
-    Forwarded headers count only from trusted proxies.
+    :class:`~flask_enforce_https.middleware.HTTPSMiddleware` leaves both in
+    the environ; for a request that did not pass through it (such as
+    ``flask https explain``'s) they are worked out here, without changing
+    what the application sees.
 
-    :param snapshot: The settings in force.
+    :param state: The application's state.
     :param environ: The WSGI environ.
     """
-    if snapshot.trusted and is_trusted(environ.get("REMOTE_ADDR"), snapshot.trusted):
-        origin = request_origin(environ, snapshot.trusted)
-        return origin.is_secure, origin.host
-    return environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
+    view = environ.get(VIEW_KEY)
+    snapshot = environ.get(SNAPSHOT_KEY)
+    if view is None or snapshot is None:
+        snapshot = state.snapshot()
+        view = client_view(environ, snapshot.proxies)
+        if view.conflict and state.host is not None:
+            view = ClientView(view.secure, state.host, True)
+        environ[VIEW_KEY], environ[SNAPSHOT_KEY] = view, snapshot
+    return view, snapshot
 
 
 def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
@@ -90,47 +94,47 @@ def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
     return snapshot.hsts_for(host)
 
 
-def check(state: AppState, req: Request) -> Verdict | None:
+def check(state: AppState, req: Request, app: Flask | None = None) -> Verdict | None:
     """Decide what to do with ``req``: ``None`` to serve it as it came.
-
-    How the client came is read from the environ, where
-    :class:`~flask_enforce_https.middleware.HTTPSMiddleware` left it (and
-    worked out here for a request that did not pass through it, such as
-    ``flask https explain``'s).
 
     :param state: The application's state.
     :param req: The request, after URL matching.
+    :param app: The application; the current one when not given.
     """
+    if app is None:
+        app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
     if not state.scanned:
-        state.scan(current_app)
+        state.scan(app)
         state.scanned = True
     environ = req.environ
-    seen = environ.get(ORIGIN_KEY)
-    if seen is None:  # a request that did not come through HTTPSMiddleware
-        snapshot = state.snapshot()
-        secure, host = client_view(snapshot, environ)
-        environ[ORIGIN_KEY] = secure, host, snapshot
-    else:
-        secure, host, snapshot = seen
-    if secure and not state.needs_client_certs:
+    view, snapshot = judged_by(state, environ)
+    if view.secure and not view.conflict and not state.needs_client_certs:
         return None
     endpoint = req.endpoint
     routing_error = req.routing_exception
     if isinstance(routing_error, (MethodNotAllowed, RequestRedirect)):
-        endpoint = _endpoint_of_url(snapshot, req, routing_error)
+        endpoint = _endpoint_of_url(app, snapshot, req, routing_error)
     elif routing_error is not None and not isinstance(routing_error, NotFound):
         # A Host werkzeug cannot route: Flask answers 400 without running a
         # view, where a redirect could send an API's request on with its body.
         return None
-    policy = snapshot.policy(current_app, endpoint)
+    policy = snapshot.policy(app, endpoint)
+    if view.conflict:
+        return Verdict(400, None, _CONFLICT, policy, BAD_HOST)
     if not policy.requires_tls or snapshot.is_exempt(req.path):
         return None
-    if secure:
-        return _client_certificate(state, snapshot, environ, policy)
+    if view.secure:
+        return _client_certificate(state, environ, policy, view.trusted)
     if policy.kind.is_integration:
         return Verdict(403, None, policy.reason, policy, HTTPS_REQUIRED)
-    trusted_hosts = current_app._get_current_object().config.get("TRUSTED_HOSTS")  # type: ignore[attr-defined]
-    location = https_location(environ, host, state.host, state.port, trusted_hosts)
+    host = view.host
+    if state.domain is not None and not _in_domain(host, state.domain):
+        return Verdict(
+            400, None, f"host {host!r} is not in SERVER_NAME", policy, BAD_HOST
+        )
+    location = https_location(
+        environ, host, state.host, state.port, app.config.get("TRUSTED_HOSTS")
+    )
     if location is None:
         return Verdict(400, None, f"cannot redirect to host {host!r}", policy, BAD_HOST)
     code = state.redirect_code
@@ -139,8 +143,16 @@ def check(state: AppState, req: Request) -> Verdict | None:
     return Verdict(code, location, policy.reason, policy, "")
 
 
+def _in_domain(host: str | None, domain: str) -> bool:
+    name = hostname(host)
+    return name is not None and (name == domain or name.endswith(f".{domain}"))
+
+
 def _endpoint_of_url(
-    snapshot: Snapshot, req: Request, error: MethodNotAllowed | RequestRedirect
+    app: Flask,
+    snapshot: Snapshot,
+    req: Request,
+    error: MethodNotAllowed | RequestRedirect,
 ) -> str | None:
     """The endpoint of a URL that matched a rule with another method (405),
     or only after a slash redirect.
@@ -149,12 +161,14 @@ def _endpoint_of_url(
     refused, never redirected. Where the URL has several endpoints, an
     integration among them wins.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     adapter = app.create_url_adapter(req)
+    if adapter is None:  # pragma: no cover - a request always has one
+        return None
     path = None
     methods: t.Iterable[str] = getattr(error, "valid_methods", None) or ()
     if isinstance(error, RequestRedirect):
-        path = urlsplit(error.new_url).path.removeprefix(req.script_root)
+        # The new URL is percent-encoded; routing matches decoded paths.
+        path = unquote(urlsplit(error.new_url).path).removeprefix(req.script_root)
         methods = (req.method,)
     found = None
     for method in methods:
@@ -169,14 +183,15 @@ def _endpoint_of_url(
 
 
 def _client_certificate(
-    state: AppState, snapshot: Snapshot, environ: WSGIEnvironment, policy: Policy
+    state: AppState, environ: WSGIEnvironment, policy: Policy, trusted: bool
 ) -> Verdict | None:
     if policy.effective is not HttpSecurity.TLS_CLIENT_CERT:
         return None
-    trusted = is_trusted(environ.get("REMOTE_ADDR"), snapshot.trusted)
     try:
         if state.client_ca is None:  # scan() refuses this; fail closed anyway
             raise ClientCertificateError("no client CA is configured")
+        # ``trusted`` is the middleware's judgement of the peer, made before
+        # any inner middleware (ProxyFix) rewrote REMOTE_ADDR.
         pem = state.client_ca.presented(environ, trusted)
         if pem is None:
             raise ClientCertificateError("no client certificate was presented")
@@ -193,54 +208,68 @@ def _client_certificate(
     return None
 
 
-def before_request(state: AppState) -> t.Callable[[], Response | None]:
-    """Return the ``before_request`` hook for one application.
+def install(app: Flask, state: AppState) -> None:
+    """Make ``app`` judge each request before any code of its own runs.
 
-    :param state: The application's state.
+    Flask runs the ``url_value_preprocessor`` functions before the
+    ``before_request`` hooks, so the check wraps the app's
+    :meth:`~flask.Flask.preprocess_request`: a request that is redirected or
+    refused reaches no preprocessor, hook or view, and its response still
+    goes through the app's ``after_request`` hooks.
+
+    :param app: The application.
+    :param state: Its state.
     """
+    preprocess = app.preprocess_request
 
-    def enforce_https() -> Response | None:
+    def enforce_https() -> ResponseReturnValue | None:
         # Dereferenced once: each attribute read through the proxy costs
         # more than the whole check.
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        seen = req.environ.get(ORIGIN_KEY)
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        view = req.environ.get(VIEW_KEY)
         if (
-            seen is not None
-            and seen[0]
+            view is not None
+            and view.secure
+            and not view.conflict
             and state.scanned
             and not state.needs_client_certs
         ):
-            return None  # HTTPS, and nothing more to check: the common case
-        verdict = check(state, req)
+            return preprocess()  # HTTPS, nothing more to check: the common case
+        verdict = check(state, req, app)
         if verdict is None:
-            return None
-        if verdict.location is not None:
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "redirected %s to %s: %s",
-                    req.url,
-                    verdict.location,
-                    verdict.reason,
-                )
-            if signals.request_redirected.receivers:
-                signals.request_redirected.send(
-                    current_app._get_current_object(),  # type: ignore[attr-defined]
-                    request=req,
-                    location=verdict.location,
-                    reason=verdict.reason,
-                )
-            return redirect(verdict.location, verdict.status)
+            return preprocess()
+        return _respond(app, req, verdict)
+
+    app.preprocess_request = enforce_https  # type: ignore[method-assign]
+
+
+def _respond(app: Flask, req: Request, verdict: Verdict) -> Response:
+    if verdict.location is not None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "refused %s with %d: %s", req.url, verdict.status, verdict.reason
+                "redirected %s to %s: %s", req.url, verdict.location, verdict.reason
             )
-        if signals.request_rejected.receivers:
-            signals.request_rejected.send(
-                current_app._get_current_object(),  # type: ignore[attr-defined]
-                request=req,
-                status=verdict.status,
-                reason=verdict.reason,
+        if signals.request_redirected.receivers:
+            signals.request_redirected.send(
+                app, request=req, location=verdict.location, reason=verdict.reason
             )
-        return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
+        return redirect(verdict.location, verdict.status)
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("refused %s with %d: %s", req.url, verdict.status, verdict.reason)
+    if signals.request_rejected.receivers:
+        signals.request_rejected.send(
+            app, request=req, status=verdict.status, reason=verdict.reason
+        )
+    return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
 
-    return enforce_https
+
+def client_view_of(
+    state: AppState, environ: WSGIEnvironment
+) -> tuple[bool, str | None]:
+    """Return whether the client used HTTPS, and the host it asked for.
+
+    :param state: The application's state.
+    :param environ: The WSGI environ.
+    """
+    view, _ = judged_by(state, environ)
+    return view.secure, view.host

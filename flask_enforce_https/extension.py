@@ -79,11 +79,9 @@ class EnforceHTTPS:
         state.snapshot()  # fail now, not on the first request
         state.scan(app)
         app.extensions[EXTENSION_KEY] = state
-        # First, so that no other hook (a login redirect, say) answers a
-        # plain-HTTP request before it is upgraded or refused.
-        app.before_request_funcs.setdefault(None, []).insert(
-            0, enforce.before_request(state)
-        )
+        # Before every preprocessor and hook, so that no code of the app's
+        # (a login redirect, say) sees a request that is not served.
+        enforce.install(app, state)
         app.wsgi_app = HTTPSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
         app.cli.add_command(https_cli)
         _log_certificate_problems(app)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import typing as t
 
-from .enforce import ORIGIN_KEY, client_view
-from .state import AppState
+from .proxies import PROXY_FIX_KEY, VIEW_KEY, ClientView, client_view, show_to_app
+from .state import SNAPSHOT_KEY, AppState
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -36,12 +36,19 @@ class HTTPSMiddleware:
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
         snapshot = self.state.snapshot()
-        if snapshot.trusted:
-            secure, host = client_view(snapshot, environ)
+        if snapshot.trusted or PROXY_FIX_KEY in environ:
+            view = client_view(environ, snapshot.proxies)
+            if view.conflict and self.state.host is not None:
+                # The proxies disagree on the host: the configured one wins.
+                view = ClientView(view.secure, self.state.host, True)
+            show_to_app(environ, view)
         else:  # client_view, inlined: this runs on every request
-            secure = environ.get("wsgi.url_scheme") == "https"
-            host = environ.get("HTTP_HOST")
-        environ[ORIGIN_KEY] = secure, host, snapshot
+            view = ClientView(
+                environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
+            )
+        environ[VIEW_KEY] = view
+        environ[SNAPSHOT_KEY] = snapshot
+        secure, host = view.secure, view.host
         if not secure:
             return self.wsgi_app(environ, start_response)
         hsts = snapshot.hsts_for(host)

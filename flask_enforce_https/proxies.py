@@ -6,101 +6,180 @@ count here only when the connection comes from an address in the
 ``trusted_proxies`` setting. Headers with underscores (``X_Forwarded_Proto``)
 are dropped by gunicorn and werkzeug's server before they reach the app, so
 they cannot pose as the real ones.
+
+What a trusted proxy says is checked strictly and never read in the
+client's favour: a ``Forwarded`` header that does not parse counts as plain
+HTTP to the ``Host`` header's host, and two headers that disagree on the
+host make neither count.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 import typing as t
-from dataclasses import dataclass
 
+from .location import split_host
 from .settings import Network
-
-_QUOTED_PAIR = re.compile(r"\\(.)")
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
+logger = logging.getLogger("flask_enforce_https")
 
-@dataclass(frozen=True)
-class Origin:
-    """The request as the client made it.
+#: Where :class:`~flask_enforce_https.middleware.HTTPSMiddleware` leaves the
+#: :class:`ClientView` of a request in the WSGI environ.
+VIEW_KEY = "flask_enforce_https.client"
+#: Where the scheme and host the server gave are kept when the client's view
+#: replaced them, as werkzeug's ``ProxyFix`` keeps ``werkzeug.proxy_fix.orig``.
+ORIGINAL_KEY = "flask_enforce_https.orig"
+#: What werkzeug's ``ProxyFix`` leaves when it rewrote the environ.
+PROXY_FIX_KEY = "werkzeug.proxy_fix.orig"
 
-    :param scheme: ``"http"`` or ``"https"``.
+_PEERS_REMEMBERED = 1024
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# A quoted string: only '"' and '\\' delimit it, so any other character
+# inside one is unambiguous (RFC 7230 would refuse control characters).
+_QUOTED = r'"(?:[^"\\]|\\[\s\S])*"'
+# One pair, then what ends it. A value we do not use may be written loosely
+# (nginx's ``for=$remote_addr`` gives an unquoted IPv6 address), but never
+# with a quote, comma, semicolon or space in it.
+_PAIR = re.compile(
+    rf"[ \t]*(?:({_TCHARS})=(?:({_QUOTED})|([^\s\",;]*)))?[ \t]*([,;]|$)"
+)
+_IS_TCHARS = re.compile(_TCHARS)
+_ESCAPE = re.compile(r"\\(.)")
+_USED = ("proto", "host")
+_warned: set[str] = set()
+
+
+class MalformedHeader(ValueError):
+    """A forwarded header from a trusted proxy that cannot be read safely."""
+
+
+class ClientView(t.NamedTuple):
+    """How the client made the request, as far as it can be trusted.
+
+    :param secure: Whether the client used HTTPS.
     :param host: The ``Host`` the client used (``host[:port]``), or
-        ``None`` when it sent none.
-    :param port: The port the client connected to, when known.
-    :param forwarded: Whether a trusted proxy supplied any of these.
+        ``None`` when it sent none or the proxies' hosts disagree.
+    :param trusted: Whether the peer is a trusted proxy, judged on the
+        address the server gave, before any other middleware rewrote it.
+    :param conflict: Whether a trusted proxy's headers disagree on the
+        host, or name one that is not valid, so that no host can be trusted.
     """
 
-    scheme: str
+    secure: bool
     host: str | None
-    port: int | None
-    forwarded: bool
-
-    @property
-    def is_secure(self) -> bool:
-        """Whether the client used HTTPS."""
-        return self.scheme == "https"
+    trusted: bool = False
+    conflict: bool = False
 
 
-def is_trusted(remote_addr: str | None, networks: tuple[Network, ...]) -> bool:
-    """Whether ``remote_addr`` is in one of ``networks``.
+class TrustedProxies:
+    """The ``trusted_proxies`` networks, with the answer for each peer
+    remembered (a bounded number of them).
 
-    :param remote_addr: The peer address from the WSGI environ.
-    :param networks: The trusted proxies.
+    An IPv4 address and its IPv4-mapped IPv6 form (``::ffff:10.0.0.5``)
+    are the same peer, in the settings and in ``REMOTE_ADDR`` alike.
+
+    :param networks: The trusted networks.
     """
-    if not networks or not remote_addr:
-        return False
-    try:
-        address = ipaddress.ip_address(remote_addr)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)
+
+    def __init__(self, networks: t.Iterable[Network]) -> None:
+        self.networks = tuple(networks)
+        self._v4: list[ipaddress.IPv4Network] = []
+        self._v6: list[ipaddress.IPv6Network] = []
+        mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+        for network in self.networks:
+            if isinstance(network, ipaddress.IPv4Network):
+                self._v4.append(network)
+            elif network.subnet_of(mapped):
+                address = int(network.network_address) & 0xFFFFFFFF
+                self._v4.append(
+                    ipaddress.IPv4Network((address, network.prefixlen - 96))
+                )
+            else:
+                self._v6.append(network)
+        self._known: dict[str, bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.networks)
+
+    def trusts(self, peer: str | None) -> bool:
+        """Whether ``peer``, a ``REMOTE_ADDR``, is a trusted proxy.
+
+        :param peer: The peer address; anything but an IP address is not.
+        """
+        if not self.networks or not peer:
+            return False
+        try:
+            return self._known[peer]
+        except KeyError:
+            answer = self._trusts(peer)
+            # Peers come from the network: remember a bounded number.
+            if len(self._known) < _PEERS_REMEMBERED:
+                self._known[peer] = answer
+            return answer
+
+    def _trusts(self, peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is None:
+                return any(address in network for network in self._v6)
+            address = address.ipv4_mapped
+        if any(address in network for network in self._v4):
+            return True
+        # An IPv6 network wider than ::ffff:0:0/96 (``::/0``) holds it too.
+        as_v6 = ipaddress.IPv6Address(f"::ffff:{address}")
+        return any(as_v6 in network for network in self._v6)
 
 
-def _split(value: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside double-quoted strings (RFC 7239)."""
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = escaped = False
-    for char in value:
-        if escaped:
-            escaped = False
-        elif char == "\\" and quoted:
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif char == separator and not quoted:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
+def forwarded_elements(value: str) -> list[dict[str, str]]:
+    """Parse an RFC 7239 ``Forwarded`` header into its elements.
 
+    Names are lowercased and quoted values unescaped. Pairs we do not use
+    may have loose values, but ``proto`` and ``host`` must be a token or a
+    quoted string, and may appear once per element.
 
-def last_forwarded_element(value: str) -> dict[str, str]:
-    """Parse the last element of an RFC 7239 ``Forwarded`` header.
-
-    The last element is the one the nearest proxy added. Malformed pairs
-    are ignored.
-
-    :param value: The header value.
+    :param value: The header value (several header lines joined by commas).
+    :raises MalformedHeader: The header cannot be read unambiguously: an
+        unterminated quote, a stray character, a repeated ``proto``.
     """
-    pairs: dict[str, str] = {}
-    for pair in _split(_split(value, ",")[-1], ";"):
-        name, sep, raw = pair.strip().partition("=")
-        if not sep or not name:
-            continue
-        raw = raw.strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = _QUOTED_PAIR.sub(r"\1", raw[1:-1])
-        pairs[name.strip().lower()] = raw
-    return pairs
+    elements: list[dict[str, str]] = [{}]
+    position, end = 0, len(value)
+    while position < end or position == 0:
+        match = _PAIR.match(value, position)
+        if match is None or (match.end() == position and position < end):
+            raise MalformedHeader(f"cannot parse at character {position + 1}")
+        name, quoted, bare, separator = match.groups()
+        if name is not None:
+            name = name.lower()
+            element = elements[-1]
+            if name in _USED:
+                if name in element:
+                    raise MalformedHeader(f"{name!r} appears twice in one element")
+                # A host with a port must be quoted, strictly; a valid host
+                # name with one is still unambiguous.
+                if (
+                    quoted is None
+                    and not _IS_TCHARS.fullmatch(bare)
+                    and (name != "host" or split_host(bare) is None)
+                ):
+                    raise MalformedHeader(f"{name}={bare!r} is not a token")
+            if quoted is not None:
+                element[name] = _ESCAPE.sub(r"\1", quoted[1:-1])
+            else:
+                element[name] = bare
+        if separator == ",":
+            elements.append({})
+        position = match.end()
+        if not separator:
+            break
+    return elements
 
 
 def _last(value: str | None) -> str | None:
@@ -109,48 +188,100 @@ def _last(value: str | None) -> str | None:
     return value.rpartition(",")[2].strip() or None
 
 
-def _port(value: str | None) -> int | None:
-    if (
-        value is not None
-        and value.isascii()
-        and value.isdigit()
-        and 0 < int(value) < 65536
-    ):
-        return int(value)
-    return None
+def _warn_once(message: str) -> None:
+    if message not in _warned and len(_warned) < 100:
+        _warned.add(message)
+        logger.warning(message)
 
 
-def _host_port(host: str | None) -> int | None:
-    if host is None:
-        return None
-    head, sep, tail = host.rpartition(":")
-    return _port(tail) if sep and not head.endswith(":") else None
+def client_view(environ: WSGIEnvironment, proxies: TrustedProxies) -> ClientView:
+    """Work out how the client made the request.
 
-
-def request_origin(environ: WSGIEnvironment, trusted: tuple[Network, ...]) -> Origin:
-    """Return the scheme, host and port the client used.
+    The peer address, scheme and host are the server's, from before
+    werkzeug's ``ProxyFix`` rewrote them when it ran first. Forwarded
+    headers count only from a trusted peer, and only the nearest proxy's
+    value: the last of a comma list, the last ``Forwarded`` element.
 
     :param environ: The WSGI environ.
-    :param trusted: The networks of the trusted proxies.
+    :param proxies: The trusted proxies.
     """
-    scheme = environ.get("wsgi.url_scheme", "http")
-    host = environ.get("HTTP_HOST")
-    if not is_trusted(environ.get("REMOTE_ADDR"), trusted):
-        return Origin(
-            scheme, host, _host_port(host) or _port(environ.get("SERVER_PORT")), False
+    server: t.Mapping[str, t.Any] = environ
+    fixed = environ.get(PROXY_FIX_KEY)
+    if isinstance(fixed, dict):
+        _warn_once(
+            "werkzeug's ProxyFix ran before flask-enforce-https: requests are"
+            " judged by the address, scheme and host the server gave, and"
+            " forwarded headers count only from trusted_proxies"
         )
-    element = {}
-    if "HTTP_FORWARDED" in environ:
-        element = last_forwarded_element(environ["HTTP_FORWARDED"])
+        server = fixed
+    secure = server.get("wsgi.url_scheme") == "https"
+    host = server.get("HTTP_HOST")
+    if not proxies.trusts(server.get("REMOTE_ADDR")):
+        return ClientView(secure, host)
     proto = _last(environ.get("HTTP_X_FORWARDED_PROTO"))
+    forwarded_host = _last(environ.get("HTTP_X_FORWARDED_HOST"))
+    element: dict[str, str] = {}
+    if "HTTP_FORWARDED" in environ:
+        try:
+            element = forwarded_elements(environ["HTTP_FORWARDED"])[-1]
+        except MalformedHeader as e:
+            _warn_once(
+                f"a trusted proxy sent a Forwarded header that cannot be"
+                f" parsed ({e}); such requests count as plain HTTP to the"
+                " Host header's host"
+            )
+            return ClientView(False, host, True)
     schemes = [v.lower() for v in (proto, element.get("proto")) if v is not None]
-    forwarded_host = _last(environ.get("HTTP_X_FORWARDED_HOST")) or element.get("host")
-    forwarded_port = _port(_last(environ.get("HTTP_X_FORWARDED_PORT")))
     if schemes:
         # When two headers disagree, believe the less secure one: the worst
         # it can cost is a redirect, never serving a TLS page over HTTP.
-        scheme = "https" if all(s == "https" for s in schemes) else "http"
-    host = forwarded_host or host
-    port = forwarded_port or _host_port(host)
-    forwarded = bool(schemes or forwarded_host or forwarded_port)
-    return Origin(scheme, host, port, forwarded)
+        secure = all(s == "https" for s in schemes)
+    hosts = {v for v in (forwarded_host, element.get("host")) if v}
+    if not hosts:
+        return ClientView(secure, host, True)
+    split = {split_host(v) for v in hosts}
+    if len(split) != 1 or None in split:
+        return ClientView(secure, None, True, True)
+    host = hosts.pop()
+    port = _last(environ.get("HTTP_X_FORWARDED_PORT"))
+    only_host = split.pop()
+    if (
+        port is not None
+        and only_host is not None
+        and only_host[1] is None
+        and port.isascii()
+        and port.isdigit()
+        and 0 < int(port) < 65536
+        and int(port) != (443 if secure else 80)
+    ):
+        host = f"{only_host[0]}:{int(port)}"
+    return ClientView(secure, host, True)
+
+
+def show_to_app(environ: WSGIEnvironment, view: ClientView) -> None:
+    """Make the application see the request as the client made it.
+
+    ``request.scheme``, ``request.host``, ``url_for(_external=True)`` and
+    werkzeug's own redirects then say what the client used. The server's
+    values are kept under :data:`ORIGINAL_KEY`.
+
+    :param environ: The WSGI environ, changed in place.
+    :param view: How the client made the request.
+    """
+    scheme = "https" if view.secure else "http"
+    host = view.host
+    if environ.get("wsgi.url_scheme") == scheme and (
+        host is None or environ.get("HTTP_HOST") == host
+    ):
+        return
+    environ[ORIGINAL_KEY] = {
+        "wsgi.url_scheme": environ.get("wsgi.url_scheme"),
+        "HTTP_HOST": environ.get("HTTP_HOST"),
+        "SERVER_PORT": environ.get("SERVER_PORT"),
+    }
+    environ["wsgi.url_scheme"] = scheme
+    if host is not None:
+        environ["HTTP_HOST"] = host
+        split = split_host(host)
+        if split is not None:
+            environ["SERVER_PORT"] = str(split[1] or (443 if view.secure else 80))

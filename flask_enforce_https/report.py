@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from .enforce import check, client_view, hsts_header
+from .enforce import check, client_view_of, hsts_header
 from .levels import HttpSecurity
 from .policy import Policy
 from .state import AppState
@@ -96,7 +96,7 @@ def explanation(
         request = context.request
         snapshot = state.snapshot()
         policy = snapshot.policy(app, request.endpoint)
-        secure, host = client_view(snapshot, request.environ)
+        secure, host = client_view_of(state, request.environ)
         verdict = check(state, request)
         result: dict[str, t.Any] = {
             "request": f"{request.method} {url}",

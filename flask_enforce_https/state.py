@@ -16,6 +16,7 @@ from .errors import ConfigurationError
 from .levels import HttpSecurity
 from .location import hostname
 from .policy import Policy, resolve
+from .proxies import TrustedProxies
 from .settings import Settings
 from .sources import Status
 
@@ -24,6 +25,10 @@ if t.TYPE_CHECKING:
 
 
 _HOSTS_REMEMBERED = 1024
+#: Where :class:`~flask_enforce_https.middleware.HTTPSMiddleware` leaves the
+#: :class:`Snapshot` a request is judged by, so that a reload in between
+#: cannot judge one request by two versions.
+SNAPSHOT_KEY = "flask_enforce_https.snapshot"
 
 
 class Snapshot:
@@ -45,6 +50,7 @@ class Snapshot:
         self.application = application
         self.default = default
         self.trusted = environment.trusted_proxies
+        self.proxies = TrustedProxies(self.trusted)
         self.secure_cookies = environment.secure_cookies or own.secure_cookies
         self.hsts_header = _hsts_header(settings) if environment.hsts else None
         self.hsts_excluded = frozenset(environment.hsts_excluded_hosts)
@@ -160,7 +166,11 @@ class AppState:
     :param redirect_code: For GET and HEAD.
     :param redirect_code_other: For other methods.
     :param port: The HTTPS port redirects go to.
-    :param host: The canonical redirect host, or ``None``.
+    :param host: The host redirects go to: ``ENFORCE_HTTPS_HOST``, else
+        ``SERVER_NAME`` when it pins the app's host; ``None`` to take the
+        request's.
+    :param domain: With ``subdomain_matching``, ``SERVER_NAME``'s host: a
+        redirect's host must be it or one of its subdomains.
     :param source: Where the settings come from.
     :param client_ca: Verifies client certificates, when configured.
     """
@@ -173,6 +183,7 @@ class AppState:
     port: int
     host: str | None
     source: SettingsSource
+    domain: str | None = None
     client_ca: ClientCAs | None = None
     #: Whether any endpoint is at ``tls-client-cert``.
     needs_client_certs: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask, Response, abort
 
 from flask_enforce_https import (
     ConfigurationError,
@@ -24,7 +24,6 @@ def test_init_app_registers_state_and_config_defaults() -> None:
     ext.init_app(app)
     state = app.extensions["enforce_https"]
     assert isinstance(state, AppState)
-    assert state.extension is ext
     assert state.application == "shop"
     assert state.default is HttpSecurity.NONE
     assert (state.redirect_code, state.redirect_code_other) == (301, 308)
@@ -91,6 +90,71 @@ def test_hook_runs_before_other_before_request_hooks() -> None:
     response = app.test_client().get("/account")
     assert response.status_code == 301
     assert response.headers["Location"] == "https://localhost/account"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        pytest.param("/shop/account", 301, id="redirected-screen"),
+        pytest.param("/shop/api/orders/1", 403, id="refused-api"),
+        pytest.param("/shop/api/orders/999", 403, id="refused-api-unknown-id"),
+    ],
+)
+def test_no_app_code_runs_on_a_request_that_is_not_served(
+    path: str, status: int
+) -> None:
+    # url_value_preprocessors run before before_request hooks in Flask: a
+    # preprocessor that looks an order up would see a cleartext request to a
+    # TLS API, and a 404 for a missing order would tell the client it exists
+    # or not.
+    app = Flask("shop")
+    https = EnforceHTTPS()
+    shop = https.screen("tls")(Blueprint("shop", __name__, url_prefix="/shop"))
+    ran: list[str] = []
+
+    @app.url_value_preprocessor
+    def app_preprocessor(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        ran.append("app url_value_preprocessor")
+
+    @shop.url_value_preprocessor
+    def find_order(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
+        ran.append("blueprint url_value_preprocessor")
+        if values and values.get("number") == 999:
+            abort(404)
+
+    @shop.before_request
+    def blueprint_hook() -> None:
+        ran.append("blueprint before_request")
+
+    @shop.get("/account")
+    def account() -> str:
+        ran.append("view")
+        return "account"
+
+    @shop.get("/api/orders/<int:number>")
+    @https.rest()
+    def order(number: int) -> dict[str, int]:
+        ran.append("view")
+        return {"number": number}
+
+    app.register_blueprint(shop)
+    https.init_app(app)
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        response.headers["X-After"] = "1"
+        return response
+
+    response = app.test_client().get(path)
+    assert response.status_code == status
+    assert ran == []
+    # Our response still goes through the app's after_request hooks (CORS).
+    assert response.headers["X-After"] == "1"
+    assert app.test_client().get(path, base_url="https://localhost").status_code in (
+        200,
+        404,
+    )
+    assert "view" in ran or "blueprint url_value_preprocessor" in ran
 
 
 def test_nothing_is_skipped_in_testing_or_debug() -> None:

@@ -6,7 +6,10 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from flask_enforce_https import EnforceHTTPS
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -148,4 +151,27 @@ def test_host_werkzeug_cannot_route_is_a_400_not_a_redirect(
 ) -> None:
     response = client.post("/soap", headers={"Host": "a..b"})
     assert response.status_code == 400
+    assert "Location" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    ("rule", "sent"),
+    [
+        pytest.param("/api/café/orders/", "/api/caf%C3%A9/orders", id="utf-8"),
+        pytest.param("/api/a b/", "/api/a%20b", id="space"),
+        pytest.param("/api/50%/", "/api/50%25", id="percent"),
+        pytest.param("/api/ü/<int:n>/", "/api/%C3%BC/7", id="converter"),
+    ],
+)
+def test_api_url_without_its_slash_is_refused_whatever_its_characters(
+    rule: str, sent: str, method: str
+) -> None:
+    # werkzeug's slash redirect Location is percent-encoded; routing matches
+    # decoded paths. A 308 to http:// would resend the body in cleartext.
+    app = Flask("slashes")
+    https = EnforceHTTPS(app)
+    app.add_url_rule(rule, "api", https.rest()(lambda **_: {}), methods=["GET", "POST"])
+    response = app.test_client().open(sent, method=method)
+    assert response.status_code == 403
     assert "Location" not in response.headers

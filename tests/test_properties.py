@@ -54,8 +54,11 @@ What the model takes as given, where the documents leave a choice:
 * In a path and query, "[", "]" and "#" are not URI characters (RFC 3986
   allows them in the authority only); "%" is, so that the client's escapes
   stay as sent.
-* An IPv4-mapped remote address is matched as its IPv4 address, and only
-  so (docs/proxies.rst); ``hsts_excluded_hosts`` match the request's host
+* An IPv4 address and its IPv4-mapped form are one peer, in the remote
+  address and in ``trusted_proxies`` alike (docs/proxies.rst). A trusted
+  proxy's ``X-Forwarded-Host`` and ``Forwarded`` host that disagree, or
+  that are not valid hosts, make neither count: ``ENFORCE_HTTPS_HOST``,
+  else a 400. ``hsts_excluded_hosts`` match the request's host
   name case-insensitively, as text.
 * ``/own-hsts`` sets its own HSTS header, which the extension keeps: over
   HTTPS without adding a second, over HTTP untouched (test_hsts.py).
@@ -466,11 +469,31 @@ def _address(remote: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
     return address
 
 
+def _as_ipv4(network: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A ``trusted_proxies`` entry, an IPv4-mapped one as its IPv4 network."""
+    net = ipaddress.ip_network(network)
+    mapped = ipaddress.IPv6Network("::ffff:0:0/96")
+    if isinstance(net, ipaddress.IPv6Network) and net.subnet_of(mapped):
+        return ipaddress.IPv4Network(
+            (int(net.network_address) - int(mapped.network_address), net.prefixlen - 96)
+        )
+    return net
+
+
 def is_trusted(remote: str, proxies: t.Sequence[str]) -> bool:
-    """Whether ``remote`` is in ``trusted_proxies`` (docs/proxies.rst)."""
+    """Whether ``remote`` is in ``trusted_proxies`` (docs/proxies.rst): an
+    IPv4 address and its IPv4-mapped form are the same, both ways."""
     address = _address(remote)
-    return address is not None and any(
-        address in ipaddress.ip_network(network) for network in proxies
+    if address is None:
+        return False
+    forms: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [address]
+    if isinstance(address, ipaddress.IPv4Address):
+        forms.append(ipaddress.IPv6Address(f"::ffff:{address}"))
+    return any(
+        form in _as_ipv4(network)
+        for network in proxies
+        for form in forms
+        if form.version == _as_ipv4(network).version
     )
 
 
@@ -705,12 +728,17 @@ def _endpoint_of_url(
 
 
 def route_of(scenario: Scenario) -> Route:
-    """Ask Flask's own routing about the scenario's request."""
+    """Ask Flask's own routing about the scenario's request, as the app
+    sees it: with the scheme and host a trusted proxy said the client used."""
     app = app_for(scenario)
+    overrides = environ_overrides(scenario)
+    scheme = scenario.scheme
+    view = client_view(scenario)
+    if view is not None and not view.conflict:
+        scheme = "https" if view.secure else "http"
+        overrides["HTTP_HOST"] = view.host
     with app.test_request_context(
-        "/",
-        base_url=f"{scenario.scheme}://localhost",
-        environ_overrides=environ_overrides(scenario),
+        "/", base_url=f"{scheme}://localhost", environ_overrides=overrides
     ):
         error = request.routing_exception
         endpoint = request.endpoint
@@ -784,14 +812,39 @@ def last_value(value: str | None) -> str | None:
     return value.rpartition(",")[2].strip() or None
 
 
-def client_view(scenario: Scenario) -> tuple[bool, str] | None:
-    """Whether the client used HTTPS, and the host it asked for, by the
-    trusted-proxy rules of docs/proxies.rst; ``None`` when a garbage
-    ``Forwarded`` header from a trusted proxy leaves it unknown."""
+def _host_and_port(value: str) -> tuple[str, int | None] | None:
+    """A valid host value's host (as :func:`url_host` gives it) and port."""
+    host = url_host(value)
+    if host is None:
+        return None
+    port = value[value.rindex("]") + 1 :] if host.startswith("[") else value
+    _, colon, digits = port.rpartition(":") if ":" in port else ("", "", "")
+    return host, int(digits) if colon and digits else None
+
+
+@dataclass(frozen=True)
+class View:
+    """How the client came, by the trusted-proxy rules of docs/proxies.rst.
+
+    :param secure: Whether it used HTTPS.
+    :param host: The host it asked for (``ENFORCE_HTTPS_HOST`` when the
+        trusted proxy's hosts disagree).
+    :param conflict: The trusted proxy's hosts disagree or one is invalid,
+        and no ``ENFORCE_HTTPS_HOST`` settles it: a 400.
+    """
+
+    secure: bool
+    host: str
+    conflict: bool = False
+
+
+def client_view(scenario: Scenario) -> View | None:
+    """How the client came; ``None`` when a garbage ``Forwarded`` header
+    from a trusted proxy leaves it unmodelled."""
     secure, host = scenario.scheme == "https", scenario.host
     proxies = scenario.settings.get("environment", {}).get("trusted_proxies", [])
     if not is_trusted(scenario.remote, proxies):
-        return secure, host
+        return View(secure, host)
     headers = scenario.headers
     if headers.forwarded is None:
         return None
@@ -804,8 +857,24 @@ def client_view(scenario: Scenario) -> tuple[bool, str] | None:
     if schemes:
         # The less secure wins.
         secure = all(scheme == "https" for scheme in schemes)
-    forwarded_host = last_value(headers.environ.get("HTTP_X_FORWARDED_HOST"))
-    return secure, forwarded_host or headers.forwarded.get("host") or host
+    hosts = [
+        value
+        for value in (
+            last_value(headers.environ.get("HTTP_X_FORWARDED_HOST")),
+            headers.forwarded.get("host"),
+        )
+        if value
+    ]
+    if not hosts:
+        return View(secure, host)
+    parsed = {_host_and_port(value) for value in hosts}
+    if len(parsed) > 1 or None in parsed:
+        # Neither counts: ENFORCE_HTTPS_HOST, else a 400.
+        canonical = canonical_host(scenario.config)
+        if canonical is None:
+            return View(secure, host, conflict=True)
+        return View(secure, canonical)
+    return View(secure, hosts[0])
 
 
 def needs_tls(data: t.Any, kind: Kind, level: HttpSecurity) -> bool:
@@ -864,7 +933,7 @@ def expected_outcome(scenario: Scenario, route: Route) -> Outcome | None:
     view = client_view(scenario)
     if view is None:
         return None
-    secure, host = view
+    secure, host = view.secure, view.host
     data = scenario.settings
     # A 405 takes the kind and level of its URL's endpoint
     # (docs/declarations.rst).
@@ -872,6 +941,8 @@ def expected_outcome(scenario: Scenario, route: Route) -> Outcome | None:
     served = Outcome(route.status, served=True)
     if route.unroutable:
         return served  # Flask's 400 for a Host it cannot route
+    if view.conflict:
+        return Outcome(400)
     if not needs_tls(data, kind, level) or is_exempt(data, route.path):
         return served
     if secure:
@@ -902,7 +973,7 @@ def expected_hsts(scenario: Scenario, route: Route, outcome: Outcome) -> list[st
         return ["max-age=60"]
     view = client_view(scenario)
     assert view is not None
-    secure, host = view
+    secure, host = view.secure, view.host
     environment = scenario.settings.get("environment", {})
     if not secure or not environment.get("hsts"):
         return []
@@ -1096,7 +1167,10 @@ def test_only_screens_are_redirected_and_integrations_get_403(
         assert kind is SCREEN
         assert status == (301 if route.method in SAFE_METHODS else 308)
     if kind.is_integration and not expected.served:
-        assert status == 403
+        # 400 when the trusted proxy's hosts disagree, whatever the kind.
+        view = client_view(scenario)
+        assert view is not None
+        assert status == (400 if view.conflict else 403)
         assert locations == []
 
 
@@ -1126,9 +1200,11 @@ def test_integration_urls_are_never_redirected_whatever_the_method(
     assert not 300 <= status < 400, (status, locations, route)
     view = client_view(scenario)
     data = scenario.settings
-    if (
+    if view is not None and view.conflict:
+        assert status == 400
+    elif (
         view is not None
-        and not view[0]
+        and not view.secure
         and needs_tls(data, kind, level)
         and not is_exempt(data, route.path)
     ):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from conftest import create_app
 from flask import Flask
 from flask.testing import FlaskClient
+
+from flask_enforce_https import ConfigurationError, EnforceHTTPS
 
 
 def test_https_is_served(client: FlaskClient) -> None:
@@ -139,3 +142,57 @@ def test_mounted_app_keeps_its_prefix(app: Flask) -> None:
     response = Client(outer).get("/shop/secure?x=1")
     assert response.status_code == 301
     assert response.headers["Location"] == "https://localhost/shop/secure?x=1"
+
+
+@pytest.mark.parametrize(
+    ("server_name", "expected"),
+    [
+        pytest.param("shop.example.com", "https://shop.example.com/secure", id="name"),
+        pytest.param(
+            "shop.example.com:8080", "https://shop.example.com/secure", id="with-port"
+        ),
+    ],
+)
+def test_server_name_pins_the_redirect_host(server_name: str, expected: str) -> None:
+    app = create_app({}, SERVER_NAME=server_name)
+    response = app.test_client().get(
+        "/secure", base_url="http://shop.example.com", headers={"Host": "evil.com"}
+    )
+    assert response.status_code == 301
+    assert response.headers["Location"] == expected
+
+
+def test_enforce_https_host_wins_over_server_name() -> None:
+    app = create_app(
+        {}, SERVER_NAME="shop.example.com", ENFORCE_HTTPS_HOST="www.example.com"
+    )
+    response = app.test_client().get("/secure", base_url="http://shop.example.com")
+    assert response.headers["Location"] == "https://www.example.com/secure"
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        pytest.param("example.com", 301, id="the-domain"),
+        pytest.param("shop.example.com", 301, id="a-subdomain"),
+        pytest.param("evil.com", 400, id="another-domain"),
+        pytest.param("badexample.com", 400, id="a-suffix-only"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Current server name:UserWarning")
+def test_subdomain_matching_bounds_the_redirect_host(host: str, status: int) -> None:
+    # With subdomain matching, SERVER_NAME names the domain, not the host.
+    app = Flask("shop", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.com"
+    app.config["ENFORCE_HTTPS_DEFAULT_SECURITY"] = "tls"
+    https = EnforceHTTPS(app)
+    app.add_url_rule("/", "home", https.screen("tls")(lambda: "home"))
+    response = app.test_client().get("/", base_url=f"http://{host}")
+    assert response.status_code == status
+    if status == 301:
+        assert response.headers["Location"] == f"https://{host}/"
+
+
+def test_a_bad_server_name_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="SERVER_NAME"):
+        create_app({}, SERVER_NAME="a b")
