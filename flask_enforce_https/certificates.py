@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from . import findings as ids
 from .findings import Finding
 
 # Suffixes under which anyone can register a name, so "*.co.uk" would cover
@@ -37,6 +38,17 @@ PUBLIC_SUFFIXES = frozenset(
     """.split()  # noqa: SIM905 (a list this long reads better as words)
 )
 _WEAK_RSA_BITS = 2048
+
+
+#: What cryptography raises for a certificate it parsed but cannot process:
+#: an unsupported key or signature algorithm, a duplicated or malformed
+#: extension. Its parsing is lazy, so these come from the accessors.
+UNPROCESSABLE = (
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    ValueError,
+)
 
 
 class CertificateFileError(Exception):
@@ -74,7 +86,11 @@ def load_key(path: Path) -> t.Any | None:
         return serialization.load_pem_private_key(data, password=None)
     except TypeError:
         return None  # encrypted: needs a password we do not have
-    except (ValueError, UnsupportedAlgorithm):
+    except UnsupportedAlgorithm as e:
+        raise CertificateFileError(
+            f"{path}: a private key cryptography cannot use: {e}"
+        ) from None
+    except ValueError:
         raise CertificateFileError(f"{path}: not a PEM private key") from None
 
 
@@ -160,6 +176,38 @@ def _days(delta: datetime.timedelta) -> str:
     return f"{days} day{'s' if days != 1 else ''}"
 
 
+def unsupported(where: str, error: Exception) -> Finding:
+    """Return the finding for a certificate cryptography cannot process.
+
+    :param where: The file or URL, and which certificate of it.
+    :param error: What cryptography raised.
+    """
+    reason = str(error) or type(error).__name__
+    return Finding(
+        ids.CERT_UNSUPPORTED,
+        "error",
+        f"{where}: cryptography cannot process it: {reason}",
+        "Reissue it with an RSA (2048 bits or more) or ECDSA P-256/P-384 key,"
+        " signed with SHA-256, and each extension once.",
+    )
+
+
+def check_processable(chain: list[x509.Certificate], where: str) -> list[Finding]:
+    """Find certificates that parse but that the other checks cannot read.
+
+    Reads what they read (extensions, public key, signature hash) up front,
+    so that such a certificate is one finding that names it, never a
+    traceback.
+    """
+    for index, cert in enumerate(chain):
+        try:
+            _ = cert.extensions, cert.public_key(), cert.signature_hash_algorithm
+        except UNPROCESSABLE as e:
+            which = where if index == 0 else f"{where} (chain certificate {index})"
+            return [unsupported(which, e)]
+    return []
+
+
 def check_validity(
     cert: x509.Certificate, now: datetime.datetime, warning_days: int, where: str
 ) -> list[Finding]:
@@ -168,7 +216,7 @@ def check_validity(
     if after <= now:
         return [
             Finding(
-                "cert-expired",
+                ids.CERT_EXPIRED,
                 "error",
                 f"{where}: expired on {after:%Y-%m-%d} ({_days(now - after)} ago)",
                 "Renew the certificate and reload the server.",
@@ -177,7 +225,7 @@ def check_validity(
     if before > now:
         return [
             Finding(
-                "cert-not-yet-valid",
+                ids.CERT_NOT_YET_VALID,
                 "error",
                 f"{where}: not valid until {before:%Y-%m-%d %H:%M} UTC",
                 "Check the server's clock, or wait for the start date.",
@@ -186,7 +234,7 @@ def check_validity(
     if after - now < datetime.timedelta(days=warning_days):
         return [
             Finding(
-                "cert-expiring",
+                ids.CERT_EXPIRING,
                 "warning",
                 f"{where}: expires on {after:%Y-%m-%d}, in {_days(after - now)}",
                 "Renew it before then (or automate renewal).",
@@ -205,7 +253,7 @@ def check_hosts(
         cn = str(common[0].value) if common else "none"
         return [
             Finding(
-                "cert-cn-only",
+                ids.CERT_CN_ONLY,
                 "error",
                 f"{where}: no subject alternative names (CN {cn}); clients"
                 " ignore the CN and reject it for every host",
@@ -215,7 +263,7 @@ def check_hosts(
     san = ", ".join([*names, *map(str, addresses)])
     return [
         Finding(
-            "cert-host-mismatch",
+            ids.CERT_HOST_MISMATCH,
             "error",
             f"{where}: does not cover {host} (it covers {san})",
             "Reissue it with this host in its SAN, or stop sending clients"
@@ -235,7 +283,7 @@ def check_key(
         return []
     return [
         Finding(
-            "cert-key-mismatch",
+            ids.CERT_KEY_MISMATCH,
             "error",
             f"{key_where}: is not the private key of {where}",
             "Install the key the certificate was issued for.",
@@ -254,7 +302,7 @@ def check_strength(chain: list[x509.Certificate], where: str) -> list[Finding]:
         ):
             found.append(
                 Finding(
-                    "cert-weak-key",
+                    ids.CERT_WEAK_KEY,
                     "warning",
                     f"{which}: {key.key_size}-bit key",
                     "Use an RSA key of 2048 bits or more, or ECDSA.",
@@ -263,7 +311,7 @@ def check_strength(chain: list[x509.Certificate], where: str) -> list[Finding]:
         if isinstance(cert.signature_hash_algorithm, hashes.SHA1):
             found.append(
                 Finding(
-                    "cert-sha1",
+                    ids.CERT_SHA1,
                     "warning",
                     f"{which}: signed with SHA-1, which clients reject",
                     "Reissue it signed with SHA-256.",
@@ -307,7 +355,7 @@ def check_chain(
     except (VerificationError, ValueError) as e:
         return [
             Finding(
-                "cert-chain",
+                ids.CERT_CHAIN,
                 "error",
                 f"{where}: does not chain to a root in {roots_where}: {e}",
                 "Put the intermediate certificates after the leaf in the"

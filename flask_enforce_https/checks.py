@@ -16,6 +16,7 @@ from cryptography import x509
 from flask import Flask
 
 from . import certificates as certs
+from . import findings as ids
 from .findings import Finding
 
 # OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
@@ -73,13 +74,31 @@ def certificate_findings(
     except certs.CertificateFileError as e:
         return [
             Finding(
-                "cert-unreadable",
+                ids.CERT_UNREADABLE,
                 "error",
                 str(e),
                 "Point ENFORCE_HTTPS_CERTIFICATE (or --certificate) at the"
                 " PEM file with the leaf certificate first.",
             )
         ]
+    found = certs.check_processable(chain, where)
+    if found:
+        return found
+    try:
+        return _file_findings(chain, key, bundle, hosts, now, warning_days, where)
+    except certs.UNPROCESSABLE as e:  # what check_processable did not foresee
+        return [certs.unsupported(where, e)]
+
+
+def _file_findings(
+    chain: list[x509.Certificate],
+    key: Path | None,
+    bundle: Path | None,
+    hosts: t.Sequence[str],
+    now: datetime.datetime,
+    warning_days: int,
+    where: str,
+) -> list[Finding]:
     found = _leaf_findings(chain, hosts, now, warning_days, where)
     if key is not None:
         try:
@@ -87,7 +106,7 @@ def certificate_findings(
         except certs.CertificateFileError as e:
             found.append(
                 Finding(
-                    "key-unreadable",
+                    ids.KEY_UNREADABLE,
                     "error",
                     str(e),
                     "Point ENFORCE_HTTPS_CERTIFICATE_KEY (or --key) at"
@@ -98,7 +117,7 @@ def certificate_findings(
             if private_key is None:
                 found.append(
                     Finding(
-                        "key-encrypted",
+                        ids.KEY_ENCRYPTED,
                         "info",
                         f"{key}: encrypted; the key match was not checked",
                         "Check it where the password is known.",
@@ -124,7 +143,7 @@ def _leaf_findings(
     else:
         found.append(
             Finding(
-                "cert-no-hosts",
+                ids.CERT_NO_HOSTS,
                 "info",
                 f"{where}: no host names to check it against",
                 "Pass --hostname, or set ENFORCE_HTTPS_HOST,"
@@ -145,7 +164,7 @@ def _chain_findings(
     except certs.CertificateFileError as e:
         return [
             Finding(
-                "ca-bundle-unreadable",
+                ids.CA_BUNDLE_UNREADABLE,
                 "error",
                 str(e),
                 "Point ENFORCE_HTTPS_CA_BUNDLE at a PEM file of trusted roots.",
@@ -181,7 +200,7 @@ def url_findings(
     if not host:
         return [
             Finding(
-                "url-invalid",
+                ids.URL_INVALID,
                 "error",
                 f"{url}: not an https:// URL",
                 "Give the URL as https://host[:port].",
@@ -193,24 +212,30 @@ def url_findings(
     except (OSError, ssl.SSLError) as e:
         return [
             Finding(
-                "url-unreachable",
+                ids.URL_UNREACHABLE,
                 "error",
                 f"{url}: {e}",
                 "Check that the server is running and reachable.",
             )
         ]
-    leaf = x509.load_der_x509_certificate(der)
-    found = _leaf_findings([leaf], [host, *hosts], now, warning_days, where)
+    try:
+        leaf = x509.load_der_x509_certificate(der)
+        unsupported = certs.check_processable([leaf], where)
+        if unsupported:
+            return unsupported
+        found = _leaf_findings([leaf], [host, *hosts], now, warning_days, where)
+    except certs.UNPROCESSABLE as e:
+        return [certs.unsupported(where, e)]
     try:
         _fetch(host, port, timeout, str(bundle) if bundle else "")
     except ssl.SSLCertVerificationError as e:
         if e.verify_code in _VALIDITY_ERRORS and any(
-            f.id in ("cert-expired", "cert-not-yet-valid") for f in found
+            f.id in (ids.CERT_EXPIRED, ids.CERT_NOT_YET_VALID) for f in found
         ):
             return found  # the leaf's dates, reported above
         found.append(
             Finding(
-                "cert-chain",
+                ids.CERT_CHAIN,
                 "error",
                 f"{where}: does not verify: {e.verify_message}",
                 "Serve the intermediate certificates after the leaf,"

@@ -9,7 +9,9 @@ metadata back once per endpoint; the result is cached by the policy layer.
 from __future__ import annotations
 
 import enum
+import types
 import typing as t
+import weakref
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask
@@ -21,6 +23,10 @@ from .levels import HttpSecurity
 ATTRIBUTE = "__enforce_https__"
 
 Target = t.TypeVar("Target", bound="t.Callable[..., t.Any] | Blueprint | type")
+
+# Every function a decorator declared, so that one that never became a view
+# can be found (see placement.py). Weak: declaring keeps nothing alive.
+_declared: weakref.WeakSet[types.FunctionType] = weakref.WeakSet()
 
 
 class Kind(enum.Enum):
@@ -92,9 +98,26 @@ def declare(kind: Kind, level: HttpSecurity | str | None) -> Decorator:
                 f"cannot record a declaration on {target!r}; decorate the"
                 " function itself, not a bound method",
             ) from None
+        if isinstance(target, types.FunctionType):
+            _declared.add(target)
         return target
 
     return decorator
+
+
+def declared_functions() -> list[types.FunctionType]:
+    """Return the functions declared so far that are still alive, in any
+    application of the process."""
+    return list(_declared)
+
+
+def declaration_on(target: object) -> Declaration | None:
+    """Return the declaration recorded on ``target`` itself, if any.
+
+    :param target: A function, class or blueprint.
+    """
+    found = getattr(target, ATTRIBUTE, None)
+    return found if isinstance(found, Declaration) else None
 
 
 def _declaration_of(target: object) -> Declaration | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
+from . import placement
 from .client_certs import ClientCAs
 from .declarations import design_for
 from .errors import ConfigurationError
@@ -213,15 +214,18 @@ class AppState:
         return snapshot
 
     def scan(self, app: Flask) -> None:
-        """Find the endpoints that need client certificates.
+        """Find the endpoints that need client certificates, and
+        declarations where they are ignored (see :mod:`.placement`).
 
         Runs at :meth:`~flask_enforce_https.EnforceHTTPS.init_app` and again
         at the first request, for endpoints added in between.
 
         :param app: The application.
         :raises ConfigurationError: Some endpoint needs client
-            certificates and ``ENFORCE_HTTPS_CLIENT_CA`` is not set.
+            certificates and ``ENFORCE_HTTPS_CLIENT_CA`` is not set, or a
+            method of a class-based view is declared.
         """
+        placement.check(app)
         needing = sorted(
             endpoint
             for endpoint in app.view_functions

@@ -14,6 +14,7 @@ import socket
 import typing as t
 from pathlib import Path
 
+import der
 import pytest
 from cryptography.hazmat.primitives import serialization
 from flask import Flask
@@ -661,3 +662,46 @@ def test_url_nothing_listening(tmp_path: Path) -> None:
     findings = url_findings(url, None, [], now(), 30, timeout=5)
     assert [(f.id, f.severity) for f in findings] == [("url-unreachable", "error")]
     assert url in findings[0].message
+
+
+# Certificates cryptography cannot fully process ----------------------------
+
+UNPROCESSABLE = [
+    pytest.param(der.duplicate_last_extension, "Duplicate 2.5.29.17", id="dup-ext"),
+    pytest.param(der.unsupported_curve, "1.2.840.10045.3.1.2", id="curve"),
+]
+
+
+@pytest.mark.parametrize(("edit", "reason"), UNPROCESSABLE)
+def test_unprocessable_leaf_is_a_finding(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    edit: t.Callable[[bytes], bytes],
+    reason: str,
+) -> None:
+    issued = ca.issue()
+    cert = tmp_path / "server.crt"
+    cert.write_bytes(der.resigned(issued, ca, edit))
+    _, key = issued.write(tmp_path, "key-only")
+    findings = check(cert, key, bundle)
+    assert [(f.id, f.severity) for f in findings] == [("cert-unsupported", "error")]
+    assert findings[0].message.startswith(f"{cert}: cryptography cannot process it:")
+    assert reason in findings[0].message
+
+
+@pytest.mark.parametrize(("edit", "reason"), UNPROCESSABLE)
+def test_unprocessable_chain_certificate_is_named(
+    ca: CA,
+    bundle: Path,
+    tmp_path: Path,
+    edit: t.Callable[[bytes], bytes],
+    reason: str,
+) -> None:
+    cert, key = ca.issue().write(tmp_path, "server")
+    odd = der.resigned(ca.issue("odd"), ca, edit)
+    cert.write_bytes(cert.read_bytes() + odd)
+    findings = check(cert, key, bundle)
+    assert [f.id for f in findings] == ["cert-unsupported"]
+    assert f"{cert} (chain certificate 1): " in findings[0].message
+    assert reason in findings[0].message

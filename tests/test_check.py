@@ -13,20 +13,23 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import socket
 import ssl
 import typing as t
 from collections.abc import Iterator
 from pathlib import Path
 
+import der
 import pytest
 from click.testing import Result
-from conftest import create_app, serving
+from conftest import create_app, https, serving
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from pki import CA, DAY, Issued
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from flask_enforce_https import ConfigurationError
+from flask_enforce_https import ConfigurationError, deploy, findings
 
 FINDING_KEYS = {"id", "severity", "message", "hint"}
 SEVERITIES = {"error", "warning", "info"}
@@ -38,6 +41,13 @@ SEVERITY_OF = {
     "cookies-secure-http-screens": "warning",
     "settings-other-application": "warning",
 }
+
+
+@pytest.fixture
+def config() -> dict[str, t.Any]:
+    """Pin the redirect host, as a deployment does (else every check warns
+    with redirect-host-unpinned); parametrize ``config`` to change it."""
+    return {"ENFORCE_HTTPS_HOST": "localhost"}
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +249,10 @@ def test_hosts_checked(
     uncovered: list[str],
 ) -> None:
     cert, key = good
-    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle), **config)
+    app = create_app(
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle),
+        **{"ENFORCE_HTTPS_HOST": "localhost", **config},
+    )
     args = ["--certificate", str(cert), "--key", str(key)]
     for hostname in hostnames:
         args += ["--hostname", hostname]
@@ -251,12 +264,14 @@ def test_hosts_checked(
     assert code == (1 if uncovered else 0)
 
 
+@pytest.mark.parametrize("config", [{}], ids=["no-host"])
 def test_no_hosts_at_all_is_info(
     runner: FlaskCliRunner, good: tuple[Path, Path], bundle: Path, app: Flask
 ) -> None:
     app.config["ENFORCE_HTTPS_CA_BUNDLE"] = str(bundle)
     code, findings = check_json(runner, "--certificate", str(good[0]))
-    assert (code, ids(findings)) == (0, ["cert-no-hosts"])
+    # Nothing pins the redirect host either: a warning of its own.
+    assert (code, ids(findings)) == (0, ["cert-no-hosts", "redirect-host-unpinned"])
     assert findings[0]["severity"] == "info"
 
 
@@ -286,6 +301,7 @@ def test_expiry_warning_days(
         assert findings[0]["severity"] == "warning"
 
 
+@pytest.mark.parametrize("config", [{}], ids=["no-host"])
 def test_text_format(
     runner: FlaskCliRunner, expired: tuple[Path, Path], bundle: Path, app: Flask
 ) -> None:
@@ -306,7 +322,9 @@ def test_text_format(
     assert lines[1] == "    hint: Renew the certificate and reload the server."
     assert lines[2].startswith(f"INFO [cert-no-hosts] {cert}")
     assert lines[3].startswith("    hint: ")
-    assert lines[4:] == ["1 error, 0 warnings, 1 info"]
+    assert lines[4].startswith("WARNING [redirect-host-unpinned] ")
+    assert lines[5].startswith("    hint: ")
+    assert lines[6:] == ["1 error, 1 warning, 1 info"]
 
 
 def test_json_format_is_the_same_findings_as_text(
@@ -498,7 +516,9 @@ def test_url_of_a_live_server(
 def test_url_checks_the_hostname_options_too(
     ca: CA, bundle: Path, tmp_path: Path
 ) -> None:
-    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
+    app = create_app(
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle), ENFORCE_HTTPS_HOST="localhost"
+    )
     with serving_tls(app, ca.issue(), tmp_path) as port:
         code, findings = check_json(
             app.test_cli_runner(),
@@ -515,7 +535,9 @@ def test_url_checks_the_hostname_options_too(
 
 def test_url_and_certificate_together(ca: CA, bundle: Path, tmp_path: Path) -> None:
     cert, key = ca.issue(starts=-20 * DAY, lasts=10 * DAY).write(tmp_path, "file")
-    app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
+    app = create_app(
+        ENFORCE_HTTPS_CA_BUNDLE=str(bundle), ENFORCE_HTTPS_HOST="localhost"
+    )
     with serving_tls(app, ca.issue(), tmp_path) as port:
         code, findings = check_json(
             app.test_cli_runner(),
@@ -956,3 +978,214 @@ def test_exempt_screens_are_not_listed_as_losing_cookies(
     message = one(findings, "cookies-secure-http-screens")["message"]
     assert "home" in message
     assert "healthz" not in message
+
+
+# Certificates cryptography cannot fully process ----------------------------
+
+
+@pytest.fixture
+def unprocessable(ca: CA, tmp_path: Path) -> Path:
+    """A certificate for localhost with its SAN extension twice."""
+    path = tmp_path / "duplicate-san.crt"
+    path.write_bytes(der.resigned(ca.issue(), ca, der.duplicate_last_extension))
+    return path
+
+
+def test_unprocessable_certificate_logged_at_start_not_raised(
+    caplog: pytest.LogCaptureFixture, unprocessable: Path
+) -> None:
+    caplog.set_level(logging.INFO, logger="flask_enforce_https")
+    app = create_app(
+        ENFORCE_HTTPS_CERTIFICATE=str(unprocessable), ENFORCE_HTTPS_HOST="localhost"
+    )
+    assert app.test_client().get("https://localhost/").status_code == 200
+    errors = [r.getMessage() for r in records(caplog, logging.ERROR)]
+    assert len(errors) == 1
+    assert "[cert-unsupported]" in errors[0]
+    assert str(unprocessable) in errors[0]
+
+
+def test_unprocessable_certificate_is_an_error_finding(
+    runner: FlaskCliRunner, unprocessable: Path
+) -> None:
+    code, findings = check_json(runner, "--certificate", str(unprocessable))
+    assert (code, ids(findings)) == (1, ["cert-unsupported"])
+    assert "Duplicate 2.5.29.17 extension" in findings[0]["message"]
+
+
+# The redirect host ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "settings", "warned"),
+    [
+        pytest.param({}, {}, True, id="nothing-pins"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "shop.example"}, {}, False, id="host"),
+        pytest.param({"TRUSTED_HOSTS": ["shop.example"]}, {}, False, id="trusted"),
+        pytest.param({"SERVER_NAME": "shop.example"}, {}, False, id="server-name"),
+        pytest.param(
+            {"ENFORCE_HTTPS_DEFAULT_SECURITY": "tls"},
+            {},
+            True,
+            id="default-tls",
+        ),
+        pytest.param(
+            {},
+            {"environment": {"exempt_paths": ["/secure", "/account/"]}},
+            False,
+            id="nothing-redirected",
+        ),
+    ],
+)
+def test_redirect_host_unpinned(
+    ca: CA, config: dict[str, t.Any], settings: t.Any, warned: bool
+) -> None:
+    app = create_app(settings, **config)
+    code, findings = check_json(app.test_cli_runner())
+    found = [f for f in findings if f["id"] == "redirect-host-unpinned"]
+    assert [f["severity"] for f in found] == (["warning"] if warned else [])
+    assert code == 0
+    if warned:
+        assert "a 301 redirect takes its host from the request" in found[0]["message"]
+        assert (
+            listed(found[0]["message"])[-3:]
+            == [
+                "account.account_home",
+                "account.login",
+                "secure",
+            ]
+            or "URLs that match no rule" in found[0]["message"]
+        )
+
+
+@pytest.mark.parametrize(
+    "matching",
+    [
+        pytest.param({"subdomain_matching": True}, id="subdomain-matching"),
+        pytest.param({"host_matching": True, "static_host": "shop.example"}, id="host"),
+    ],
+)
+def test_server_name_does_not_pin_with_host_matching(
+    matching: dict[str, t.Any],
+) -> None:
+    app = Flask("matching", **matching)
+    app.config["SERVER_NAME"] = "shop.example"
+    https.init_app(app)
+    app.add_url_rule("/secure", "secure", https.screen("tls")(lambda: "s"))
+    _, findings = check_json(app.test_cli_runner())
+    assert "redirect-host-unpinned" in ids(findings)
+
+
+# ProxyFix ------------------------------------------------------------------
+
+
+def trusting(*proxies: str) -> dict[str, t.Any]:
+    return {"environment": {"trusted_proxies": list(proxies)}}
+
+
+@pytest.mark.parametrize(
+    ("settings", "counts", "before_init", "expected", "position"),
+    [
+        pytest.param({}, {"x_proto": 1}, False, ["error", "warning"], "in front of",
+                     id="front-proto-untrusted"),
+        pytest.param({}, {"x_host": 1}, True, ["error", "warning"], "behind",
+                     id="behind-host-untrusted"),
+        pytest.param(trusting("10.0.0.1"), {"x_proto": 1}, False, ["warning"],
+                     "in front of", id="front-proto-trusted"),
+        pytest.param({}, {"x_for": 1}, False, ["warning"], "in front of",
+                     id="front-for-only"),
+        pytest.param({}, {"x_for": 1, "x_prefix": 1}, True, ["warning"], "behind",
+                     id="behind-for-prefix"),
+    ],
+)  # fmt: skip
+def test_proxyfix_findings(
+    settings: t.Any,
+    counts: dict[str, int],
+    before_init: bool,
+    expected: list[str],
+    position: str,
+) -> None:
+    app = Flask("shop")
+    app.config.update(ENFORCE_HTTPS_SETTINGS=settings, ENFORCE_HTTPS_HOST="localhost")
+    app.add_url_rule("/", "home", lambda: "home")
+    defaults = {"x_for": 0, "x_proto": 0, "x_host": 0, "x_port": 0, "x_prefix": 0}
+    if before_init:  # the extension's middleware wraps ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{**defaults, **counts})  # type: ignore[method-assign]
+    https.init_app(app)
+    if not before_init:  # ProxyFix runs first
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{**defaults, **counts})  # type: ignore[method-assign]
+    code, findings = check_json(app.test_cli_runner())
+    found = [f for f in findings if f["id"].startswith("proxyfix-")]
+    assert [f["severity"] for f in found] == expected
+    assert code == (1 if "error" in expected else 0)
+    for finding in found:
+        assert f"is {position} the extension" in finding["message"]
+    described = ", ".join(f"{name}=1" for name in counts)
+    assert f"ProxyFix({described})" in found[-1]["message"]
+    if "error" in expected:
+        assert one(findings, "proxyfix-no-trusted-proxies")["message"].endswith(
+            "(screens that need TLS redirect in a loop, integrations are refused)"
+        )
+
+
+def test_no_proxyfix_no_finding(runner: FlaskCliRunner) -> None:
+    _, findings = check_json(runner)
+    assert not [f for f in findings if f["id"].startswith("proxyfix-")]
+
+
+def test_proxyfix_chain_with_a_cycle_ends() -> None:
+    class Loop:
+        def __init__(self) -> None:
+            self.app: object = self
+
+    app = Flask("shop")
+    https.init_app(app)
+    app.wsgi_app = ProxyFix(Loop())  # type: ignore[method-assign, arg-type]
+    _, findings = check_json(app.test_cli_runner())
+    assert "proxyfix-ignored" in ids(findings)
+
+
+# The registry and the documented table -------------------------------------
+
+DOCS = Path(__file__).parent.parent / "docs" / "certificates.rst"
+
+
+def documented() -> dict[str, str]:
+    """The ids of the findings table in docs/certificates.rst, with their
+    severities."""
+    rows = re.findall(
+        r"^   \* - ``([a-z0-9-]+)``\n     - (error|warning|info)$",
+        DOCS.read_text(),
+        re.MULTILINE,
+    )
+    return dict(rows)
+
+
+def test_every_registered_check_is_documented() -> None:
+    table = documented()
+    registered = {c.id: c.severity for c in deploy.registered()}
+    assert registered, "no deploy check registered"
+    for check_id, severity in registered.items():
+        assert table.get(check_id) == severity, check_id
+
+
+def test_every_documented_id_is_a_check_or_a_certificate_id() -> None:
+    registered = {c.id for c in deploy.registered()}
+    assert not registered & findings.CERTIFICATE_IDS
+    assert set(documented()) == registered | findings.CERTIFICATE_IDS
+
+
+def test_one_check_per_id() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        deploy.register("client-ca-missing", "error", "hint")(lambda context: None)
+
+
+def test_each_id_constant_is_registered() -> None:
+    constants = {
+        value
+        for module in (deploy.hsts, deploy.cookies, deploy.application,
+                       deploy.hosts, deploy.proxies, deploy.declared)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, str) and "-" in value
+    }  # fmt: skip
+    assert constants == {c.id for c in deploy.registered()}

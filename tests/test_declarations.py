@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+import json
+import logging
 import typing as t
 
 import pytest
@@ -167,3 +171,147 @@ def test_unmatched_and_wrong_method_are_screens_at_the_default() -> None:
     assert c.post("/only-get").status_code == 308, "405 URLs are redirected too"
     assert c.get("/missing", base_url="https://localhost").status_code == 404
     assert c.post("/only-get", base_url="https://localhost").status_code == 405
+
+
+# Declarations where they are ignored ----------------------------------------
+
+
+def declared_method_views() -> tuple[type[MethodView], type[MethodView]]:
+    """A view class with a declared method, and a subclass inheriting it.
+
+    Made per test: a declared method is a declared function, which would be
+    reported as no endpoint's view in the other tests' apps.
+    """
+
+    class DeclaredMethod(MethodView):
+        @https.rest()
+        def get(self) -> dict[str, int]:
+            return {"count": 0}
+
+    class InheritsDeclaredMethod(DeclaredMethod):
+        def post(self) -> dict[str, int]:
+            return {"count": 1}
+
+    return DeclaredMethod, InheritsDeclaredMethod
+
+
+@pytest.mark.parametrize("inherited", [False, True], ids=["own", "inherited"])
+def test_declared_method_is_refused_at_init_app(inherited: bool) -> None:
+    declared, inheriting = declared_method_views()
+    app = Flask("shop")
+    view_class = inheriting if inherited else declared
+    app.add_url_rule("/orders", view_func=view_class.as_view("orders"))
+    with pytest.raises(ConfigurationError) as raised:
+        https.init_app(app)
+    message = str(raised.value)
+    line = declared.get.__code__.co_firstlineno
+    assert message.startswith("rest(): declared on a method of a class-based view")
+    assert f"DeclaredMethod.get ({__file__}:{line})" in message
+    assert "declare the class (@https.rest() on the class)" in message
+    assert "decorators = [https.rest()]" in message
+
+
+def test_declared_method_added_later_fails_the_first_request() -> None:
+    app = Flask("shop")
+    app.testing = True  # raise, rather than answer 500
+    https.init_app(app)
+    declared, _ = declared_method_views()
+    app.add_url_rule("/orders", view_func=declared.as_view("orders"))
+    _, findings = check(app)
+    assert "declaration-on-method" in [f["id"] for f in findings]
+    with pytest.raises(ConfigurationError, match=r"DeclaredMethod\.get"):
+        app.test_client().get("/orders")
+
+
+def test_method_view_declared_in_decorators() -> None:
+    class Orders(MethodView):
+        decorators = [https.rest()]  # noqa: RUF012 (Flask's own attribute)
+
+        def get(self) -> dict[str, int]:
+            return {"count": 0}
+
+    app = Flask("shop")
+    app.add_url_rule("/orders", view_func=Orders.as_view("orders"))
+    https.init_app(app)
+    assert design(app, "orders").kind is Kind.REST
+    assert app.test_client().get("/orders").status_code == 403
+
+
+def without_wraps(view: t.Callable[[], str]) -> t.Callable[[], str]:
+    def wrapper() -> str:
+        return view()
+
+    return wrapper
+
+
+def with_wraps(view: t.Callable[[], str]) -> t.Callable[[], str]:
+    @functools.wraps(view)
+    def wrapper() -> str:
+        return view()
+
+    return wrapper
+
+
+def check(app: Flask) -> tuple[int, list[dict[str, str]]]:
+    """``flask https check --format json``: exit code and findings."""
+    result = app.test_cli_runner().invoke(args=["https", "check", "--format", "json"])
+    return result.exit_code, json.loads(result.output)
+
+
+def test_declared_function_that_is_no_view_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="flask_enforce_https")
+    app = Flask("shop")
+    https.init_app(app)
+
+    @app.get("/hidden")
+    @without_wraps
+    @https.rest()
+    def hidden() -> str:
+        return "hidden"
+
+    code, findings = check(app)
+    [finding] = [f for f in findings if f["id"] == "declaration-not-a-view"]
+    where = f"hidden ({__file__}:"
+    assert code == 1
+    assert finding["severity"] == "error"
+    assert "hidden" in finding["message"]
+    assert where in finding["message"]
+    # Never a failed request: the undeclared wrapper is served as a screen.
+    assert app.test_client().get("/hidden").status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("[declaration-not-a-view]" in m and where in m for m in logged)
+
+
+def test_declared_function_wrapped_with_wraps_is_a_view(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gc.collect()  # the other tests' apps, and their unrouted functions
+    caplog.set_level(logging.WARNING, logger="flask_enforce_https")
+    app = Flask("shop")
+    https.init_app(app)
+
+    @app.get("/api")
+    @with_wraps
+    @https.rest()
+    def api() -> str:
+        return "api"
+
+    code, findings = check(app)
+    assert "declaration-not-a-view" not in [f["id"] for f in findings]
+    assert code == 0
+    assert app.test_client().get("/api").status_code == 403
+    assert caplog.records == []
+
+
+def test_views_of_another_app_of_the_module_are_not_reported() -> None:
+    gc.collect()  # the other tests' apps, and their unrouted functions
+    first, second = Flask("shop"), Flask("shop")
+    first.add_url_rule("/a", "a", https.screen("tls")(lambda: "a"))
+    second.add_url_rule("/b", "b", https.screen("tls")(lambda: "b"))
+    https.init_app(first)
+    https.init_app(second)
+    for app in (first, second):
+        _, findings = check(app)
+        assert "declaration-not-a-view" not in [f["id"] for f in findings]
