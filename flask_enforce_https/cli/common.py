@@ -164,6 +164,7 @@ class HTTPSGroup(AppGroup):
 https_cli = HTTPSGroup(
     "https", help="Show, explain, change and check how HTTPS is enforced on this app."
 )
+#: The width ``show`` fits when its output is not a terminal.
 WIDTH = 100
 FORMAT = click.option(
     "--format",
@@ -192,7 +193,3 @@ def the_app() -> Flask:
 def when(epoch: float) -> str:
     moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

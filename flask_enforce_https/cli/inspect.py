@@ -12,15 +12,14 @@ from ..errors import SettingsError
 from ..report import BadURL, endpoint_rows, explanation
 from .common import (
     FORMAT,
-    WIDTH,
     InputError,
     app_state,
-    cut,
     https_cli,
     is_file,
     the_app,
     when,
 )
+from .table import table, terminal_width
 
 
 def _invalid_settings(error: SettingsError, params: dict[str, t.Any]) -> str:
@@ -30,7 +29,7 @@ def _invalid_settings(error: SettingsError, params: dict[str, t.Any]) -> str:
         return "Fix ENFORCE_HTTPS_SETTINGS in the application's config."
     if params.get("fmt") != "json":
         line = f"Settings: {error.source} (invalid; see the error below)"
-        click.echo(textwrap.fill(line, WIDTH, subsequent_indent="  "))
+        click.echo(textwrap.fill(line, terminal_width(), subsequent_indent="  "))
     return "Running applications keep their last good settings until it is fixed."
 
 
@@ -64,31 +63,17 @@ def show(fmt: str) -> None:
         f"Trusted proxies: {proxies}",
         "",
     ]
+    width = terminal_width()
     for line in head:
-        click.echo(textwrap.fill(line, WIDTH, subsequent_indent="  ") if line else "")
-    # 20 + 22 + 10 + 6 + 15 + 15 + 6, with single spaces: 100 columns.
-    columns = "{:<20} {:<22} {:<10} {:<6} {:<15} {:<15} {}"
-    click.echo(
-        columns.format(
-            "ENDPOINT", "RULE", "METHODS", "KIND", "DESIGN", "EFFECTIVE", "EXEMPT"
-        )
-    )
-    for row in rows:
-        click.echo(
-            columns.format(
-                cut(row["endpoint"], 20),
-                cut(row["rule"], 22),
-                cut(",".join(row["methods"]), 10),
-                row["kind"],
-                row["design"],
-                row["effective"],
-                "yes" if row["exempt"] else "-",
-            )
-        )
+        click.echo(textwrap.fill(line, width, subsequent_indent="  ") if line else "")
+    heading, groups = table(rows, width)
+    click.echo(heading)
+    for row, lines in zip(rows, groups, strict=True):
+        click.echo("\n".join(lines))
         for reason in row["reasons"]:
             click.echo(
                 textwrap.fill(
-                    reason, WIDTH, initial_indent="    why: ", subsequent_indent=" " * 9
+                    reason, width, initial_indent="    why: ", subsequent_indent=" " * 9
                 )
             )
 
