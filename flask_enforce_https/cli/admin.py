@@ -135,10 +135,10 @@ def _scope(application: str | None, new_application: bool, verb: str) -> str:
     if application in known or new_application:
         return application
     others = sorted(known - {state.application})
-    named = ", ".join(map(repr, others)) if others else "no other application"
+    also = f"also have {', '.join(map(repr, others))}" if others else "have no other"
     message = (
         f"unknown application {application!r}: this app is"
-        f" {state.application!r} and the settings name {named}"
+        f" {state.application!r} and the settings {also}"
     )
     if verb == "set":
         message += "; pass --new-application to add settings for a new one"
