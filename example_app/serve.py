@@ -190,13 +190,13 @@ Then be the administrator: change what is enforced while the demo runs.
 
   {storefront} show
   {storefront} explain {http}/
-  {storefront} set force_https_screens=true --app storefront
+  {storefront} set force_https_screens=true --application storefront
   curl -i {http}/            # 301 within {interval}, no restart
   curl -i {http}/healthz     # still 200: exempt
-  {orders} set force_https_integrations=true --app orders
+  {orders} set force_https_integrations=true --application orders
   #   ...and the SOAP request above gets 403 and a SOAP Fault
   {storefront} history
-  {storefront} unset force_https_screens --app storefront
+  {storefront} unset force_https_screens --application storefront
   {storefront} check --url {https} --hostname localhost --hostname 127.0.0.1
 
 Ctrl-C stops the demo.

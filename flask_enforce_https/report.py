@@ -8,18 +8,22 @@ requests get.
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask
+from flask import Flask, Request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.urls import iri_to_uri
 
 from .enforce import check, client_view_of, hsts_header
 from .levels import HttpSecurity
 from .policy import Policy
-from .state import AppState
+from .state import AppState, Snapshot
 
 
 class BadURL(ValueError):
-    """The URL to explain is not an absolute HTTP or HTTPS URL."""
+    """The URL to explain is not an absolute HTTP or HTTPS URL, or not under
+    the script name."""
 
 
 def _why_served(secure: bool, policy: Policy, exempt: bool) -> str:
@@ -59,6 +63,120 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
     return rows
 
 
+class _Target(t.NamedTuple):
+    """Where a request goes, split as a WSGI server splits it."""
+
+    scheme: str
+    host: str
+    script_name: str
+    path_info: str
+    query: str
+    #: The path and query exactly as the client sends them.
+    raw: str
+
+
+def _wsgi(text: str) -> str:
+    # PEP 3333: environ strings carry the request's bytes as latin-1.
+    return unquote_to_bytes(text).decode("latin-1")
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _target(url: str, script_name: str | None, application_root: str) -> _Target:
+    try:
+        # As a client sends it: non-ASCII percent-encoded as UTF-8.
+        parts = urlsplit(iri_to_uri(url.strip()))
+        parts.port  # noqa: B018 -- raises ValueError for a bad port
+    except ValueError as e:
+        if "port" in str(e).lower():
+            raise BadURL(
+                f"invalid port in URL {url!r}: expected a number from 1 to 65535"
+            ) from None
+        raise BadURL(f"invalid URL {url!r}: {e}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadURL(f"expected an absolute http or https URL, got {url!r}")
+    raw_path = parts.path or "/"
+    path = _wsgi(raw_path)
+    if script_name is None:
+        # Flask's APPLICATION_ROOT says where the app is mounted.
+        prefix = _wsgi(iri_to_uri((application_root or "/").rstrip("/")))
+        if not prefix or not _under(path, prefix):
+            prefix = ""
+    else:
+        prefix = _wsgi(iri_to_uri(script_name.rstrip("/")))
+        if prefix and not prefix.startswith("/"):
+            raise BadURL(
+                f"expected a script name starting with '/', got {script_name!r}"
+            )
+        if prefix and not _under(path, prefix):
+            raise BadURL(
+                f"the URL's path {raw_path!r} is not under the script name"
+                f" {script_name!r}, where the application is mounted"
+            )
+    raw = raw_path + (f"?{parts.query}" if parts.query else "")
+    host = parts.netloc.rpartition("@")[2]  # clients never send user info
+    return _Target(parts.scheme, host, prefix, path[len(prefix) :], parts.query, raw)
+
+
+def _routed_endpoint(app: Flask, snapshot: Snapshot, request: Request) -> str | None:
+    """The endpoint of the request's URL, as the hook finds it: also for a
+    URL that matched with another method (405) or only after Flask's slash
+    redirect; an integration among several endpoints wins."""
+    error = request.routing_exception
+    if error is None:
+        return request.endpoint
+    path = None
+    methods: t.Iterable[str] = ()
+    if isinstance(error, MethodNotAllowed):
+        methods = error.valid_methods or ()
+    elif isinstance(error, RequestRedirect):
+        path = urlsplit(error.new_url).path.removeprefix(request.script_root)
+        methods = (request.method,)
+    adapter = app.create_url_adapter(request)
+    found = None
+    for method in methods:
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)  # type: ignore[union-attr]
+        except HTTPException:
+            continue
+        if snapshot.policy(app, rule.endpoint).kind.is_integration:
+            return str(rule.endpoint)
+        found = found or str(rule.endpoint)
+    return found
+
+
+def _flask_answer(request: Request, endpoint: str | None) -> dict[str, t.Any]:
+    """What Flask answers a request the extension lets through, when routing
+    already decided it."""
+    error = request.routing_exception
+    if error is None:
+        return {"outcome": "served", "status": None, "location": None}
+    if isinstance(error, RequestRedirect):
+        return {
+            "outcome": "redirected",
+            "status": error.code,
+            "location": error.new_url,
+            "reason": "Flask redirects to the URL's canonical form"
+            " (a trailing slash, or single slashes)",
+        }
+    if isinstance(error, NotFound):
+        why = "no route matches the path"
+    elif isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        why = f"{endpoint} does not allow {request.method}; it allows {allowed}"
+    else:
+        why = error.description or error.name
+    code = error.code
+    return {
+        "outcome": error.name.lower(),
+        "status": code,
+        "location": None,
+        "reason": f"Flask answers {code}: {why}",
+    }
+
+
 def explanation(
     app: Flask,
     state: AppState,
@@ -66,11 +184,15 @@ def explanation(
     method: str = "GET",
     headers: t.Sequence[tuple[str, str]] = (),
     remote_addr: str = "127.0.0.1",
+    script_name: str | None = None,
 ) -> dict[str, t.Any]:
     """Say what the running rules would do with a request, and why.
 
     The request is built as a WSGI server would build it and goes through
     the hook's own :func:`~flask_enforce_https.enforce.check`; no view runs.
+    When the extension lets it through, routing may still answer: 404 for no
+    route, 405 for another method, Flask's redirect to a URL's canonical
+    form.
 
     :param app: The application.
     :param state: Its extension state.
@@ -78,16 +200,22 @@ def explanation(
     :param method: The request method.
     :param headers: Extra request headers.
     :param remote_addr: The peer address the request comes from.
+    :param script_name: Where the application is mounted (``SCRIPT_NAME``),
+        a prefix of the URL's path; ``None`` takes it from the URL when it
+        is under ``APPLICATION_ROOT``.
+    :raises BadURL: The URL, its port or the script name is not valid.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BadURL(f"expected an absolute http or https URL, got {url!r}")
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    overrides = {"RAW_URI": target, "REQUEST_URI": target}
+    target = _target(url, script_name, app.config.get("APPLICATION_ROOT") or "/")
+    overrides = {
+        "SCRIPT_NAME": target.script_name,
+        "PATH_INFO": target.path_info,
+        "QUERY_STRING": target.query,
+        "REQUEST_URI": target.raw,
+        "RAW_URI": target.raw,
+    }
     with app.test_request_context(
-        parts.path or "/",
-        base_url=f"{parts.scheme}://{parts.netloc}",
-        query_string=parts.query,
+        "/",
+        base_url=f"{target.scheme}://{target.host}",
         method=method.upper(),
         headers=headers,
         environ_base={"REMOTE_ADDR": remote_addr},
@@ -95,12 +223,16 @@ def explanation(
     ) as context:
         request = context.request
         snapshot = state.snapshot()
-        policy = snapshot.policy(app, request.endpoint)
         secure, host = client_view_of(state, request.environ)
         verdict = check(state, request)
+        if verdict is None:
+            policy = snapshot.policy(app, _routed_endpoint(app, snapshot, request))
+        else:
+            policy = verdict.policy
         result: dict[str, t.Any] = {
             "request": f"{request.method} {url}",
-            "endpoint": request.endpoint,
+            "script_name": target.script_name,
+            "endpoint": policy.endpoint,
             "kind": policy.kind.value,
             "design": f"{policy.design.level.value} ({policy.design.origin})",
             "effective": policy.effective.value,
@@ -108,7 +240,9 @@ def explanation(
         }
         if verdict is None:
             why = _why_served(secure, policy, snapshot.is_exempt(request.path))
-            result.update(outcome="served", status=None, location=None, reasons=[why])
+            answer = _flask_answer(request, policy.endpoint)
+            reasons = [why, answer.pop("reason")] if "reason" in answer else [why]
+            result.update(answer, reasons=reasons)
             result["hsts"] = hsts_header(snapshot, host) if secure else None
         else:
             outcome = "redirected" if verdict.is_redirect else "rejected"

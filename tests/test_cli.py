@@ -623,7 +623,9 @@ def test_explain_bad_input_is_a_usage_error(
             ["set", "force_http_screens=true"], "force_http_screens", id="unknown-key"
         ),
         pytest.param(
-            ["set", "hsts=true", "--app", "shop"], "hsts", id="environment-only-key"
+            ["set", "hsts=true", "--application", "shop"],
+            "hsts",
+            id="environment-only-key",
         ),
         pytest.param(
             ["set", "trusted_proxies=10.0.0.300"], "trusted_proxies", id="bad-network"
@@ -640,7 +642,9 @@ def test_explain_bad_input_is_a_usage_error(
             ["unset", "force_http_screens"], "force_http_screens", id="unset-unknown"
         ),
         pytest.param(
-            ["unset", "hsts", "--app", "shop"], "hsts", id="unset-environment-only"
+            ["unset", "hsts", "--application", "shop"],
+            "hsts",
+            id="unset-environment-only",
         ),
     ],
 )
@@ -731,13 +735,20 @@ def test_set_keeps_comments_and_other_keys(
         ),
     ],
 )
-def test_set_with_app_changes_its_table(
+def test_set_with_application_changes_its_table(
     file_runner: FlaskCliRunner,
     settings_file: Path,
     application: str,
     expected: dict[str, t.Any],
 ) -> None:
-    result = run(file_runner, "set", "force_https_screens=true", "--app", application)
+    result = run(
+        file_runner,
+        "set",
+        "force_https_screens=true",
+        "--application",
+        application,
+        "--new-application",
+    )
     assert result.exit_code == 0, result.output
     document = load(settings_file)
     assert document["applications"] == expected
@@ -761,7 +772,7 @@ def test_set_with_app_changes_its_table(
         ),
         pytest.param(
             "# only the environment\n[environment]\nhsts = false\n",
-            ["secure_cookies=true", "--app", "shop"],
+            ["secure_cookies=true", "--application", "shop"],
             {
                 "environment": {"hsts": False},
                 "applications": {"shop": {"secure_cookies": True}},
@@ -796,12 +807,12 @@ def test_set_and_unset_an_application_with_a_quoted_name(
         ENFORCE_HTTPS_RELOAD_INTERVAL=0,
     )
     runner, client = app.test_cli_runner(), app.test_client()
-    result = run(runner, "set", "force_https_screens=true", "--app", name)
+    result = run(runner, "set", "force_https_screens=true", "--application", name)
     assert result.exit_code == 0, result.output
     assert client.get("/").status_code == 301
-    result = run(runner, "set", "secure_cookies=true", "--app", name)
+    result = run(runner, "set", "secure_cookies=true", "--application", name)
     assert result.exit_code == 0, result.output
-    result = run(runner, "unset", "force_https_screens", "--app", name)
+    result = run(runner, "unset", "force_https_screens", "--application", name)
     assert result.exit_code == 0, result.output
     assert client.get("/").status_code == 200
     assert load(settings_file)["applications"] == {
@@ -824,9 +835,19 @@ def test_set_keeps_a_json_file_json(tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     assert run(runner, "set", "hsts=true").exit_code == 0
     assert (
-        run(runner, "set", "force_https_screens=true", "--app", "blog").exit_code == 0
+        run(
+            runner,
+            "set",
+            "force_https_screens=true",
+            "--application",
+            "blog",
+            "--new-application",
+        ).exit_code
+        == 0
     )
-    assert run(runner, "unset", "secure_cookies", "--app", "shop").exit_code == 0
+    assert (
+        run(runner, "unset", "secure_cookies", "--application", "shop").exit_code == 0
+    )
     assert json.loads(path.read_text("utf-8")) == {
         "environment": {"hsts": True, "exempt_paths": ["/healthz"]},
         "applications": {"shop": {}, "blog": {"force_https_screens": True}},
@@ -861,7 +882,9 @@ def test_each_changed_key_appends_one_audit_line(
     log = audit_path(settings_file)
     result = run(file_runner, "set", "hsts=true", "hsts_max_age=600")
     assert result.exit_code == 0, result.output
-    result = run(file_runner, "set", "force_https_screens=true", "--app", "shop")
+    result = run(
+        file_runner, "set", "force_https_screens=true", "--application", "shop"
+    )
     assert result.exit_code == 0, result.output
     result = run(file_runner, "unset", "exempt_paths")
     assert result.exit_code == 0, result.output
@@ -920,13 +943,13 @@ def test_audit_log_can_be_configured(settings_file: Path, tmp_path: Path) -> Non
     [
         pytest.param(["set", "hsts=false"], id="environment"),
         pytest.param(["set", "exempt_paths=/healthz"], id="list"),
-        pytest.param(["set", "secure_cookies=true", "--app", "shop"], id="application"),
+        pytest.param(
+            ["set", "secure_cookies=true", "--application", "shop"], id="application"
+        ),
         pytest.param(["unset", "hsts_preload"], id="unset-absent"),
         pytest.param(
-            ["unset", "force_https_screens", "--app", "shop"], id="unset-absent-app"
-        ),
-        pytest.param(
-            ["unset", "force_https_screens", "--app", "blog"], id="unset-absent-table"
+            ["unset", "force_https_screens", "--application", "shop"],
+            id="unset-absent-app",
         ),
     ],
 )
@@ -954,7 +977,7 @@ def test_unset_removes_the_key(
     assert "# Environment-wide HTTPS settings" in settings_file.read_text("utf-8")
     assert show_rows(file_runner)["/healthz"]["exempt"] is False
 
-    result = run(file_runner, "unset", "secure_cookies", "--app", "shop")
+    result = run(file_runner, "unset", "secure_cookies", "--application", "shop")
     assert result.exit_code == 0, result.output
     assert load(settings_file).get("applications", {}).get("shop", {}) == {}
 
@@ -962,14 +985,16 @@ def test_unset_removes_the_key(
 def test_running_app_follows_set(file_app: Flask, file_runner: FlaskCliRunner) -> None:
     client = file_app.test_client()
     assert client.get("/").status_code == 200
-    result = run(file_runner, "set", "force_https_screens=true", "--app", "shop")
+    result = run(
+        file_runner, "set", "force_https_screens=true", "--application", "shop"
+    )
     assert result.exit_code == 0, result.output
     assert file_runner.app is file_app
     response = client.get("/")
     assert response.status_code == 301
     assert response.headers["Location"] == "https://localhost/"
 
-    result = run(file_runner, "unset", "force_https_screens", "--app", "shop")
+    result = run(file_runner, "unset", "force_https_screens", "--application", "shop")
     assert result.exit_code == 0, result.output
     assert client.get("/").status_code == 200
 
@@ -1022,7 +1047,9 @@ def test_history_prints_the_changes(
 ) -> None:
     assert run(file_runner, "set", "hsts=true").exit_code == 0
     assert (
-        run(file_runner, "set", "force_https_screens=true", "--app", "shop").exit_code
+        run(
+            file_runner, "set", "force_https_screens=true", "--application", "shop"
+        ).exit_code
         == 0
     )
     assert run(file_runner, "unset", "hsts").exit_code == 0
@@ -1083,7 +1110,14 @@ def test_application_key_changes_only_that_application(
     shop_client, blog_client = file_app.test_client(), blog.test_client()
     assert shop_client.get("/").status_code == 200
     assert blog_client.get("/").status_code == 200
-    result = run(file_runner, "set", "force_https_screens=true", "--app", "blog")
+    result = run(
+        file_runner,
+        "set",
+        "force_https_screens=true",
+        "--application",
+        "blog",
+        "--new-application",
+    )
     assert result.exit_code == 0, result.output
     assert blog_client.get("/").status_code == 301
     assert shop_client.get("/").status_code == 200

@@ -251,7 +251,7 @@ def test_prints_urls_and_commands(demo: Demo) -> None:
     assert f"https://127.0.0.1:{demo.https_port}/orders/" in output
     assert f"--cacert {demo.instance / 'ca.pem'}" in output
     assert f"--cert {demo.instance / 'partner.pem'}" in output
-    assert "https set force_https_screens=true --app storefront" in output
+    assert "https set force_https_screens=true --application storefront" in output
 
 
 def test_web_flow_over_http_is_redirected_to_the_https_port(demo: Demo) -> None:
@@ -470,7 +470,7 @@ def test_flask_https_check_accepts_the_demo_certificate(demo: Demo) -> None:
 def test_forced_screens_reach_the_running_server(own_demo: Demo) -> None:
     assert own_demo.request("GET", "/").status == 200
     result = own_demo.flask(
-        "storefront", "set", "force_https_screens=true", "--app", "storefront"
+        "storefront", "set", "force_https_screens=true", "--application", "storefront"
     )
     assert result.returncode == 0, result.stderr
     assert "storefront.force_https_screens: null -> true" in result.stdout
@@ -503,7 +503,7 @@ def test_forced_integrations_refuse_soap_over_http(own_demo: Demo) -> None:
 
     assert soap_over_http().status == 200
     result = own_demo.flask(
-        "orders", "set", "force_https_integrations=true", "--app", "orders"
+        "orders", "set", "force_https_integrations=true", "--application", "orders"
     )
     assert result.returncode == 0, result.stderr
     own_demo.wait_for(

@@ -159,12 +159,12 @@ def set_command(turn: int, now: dict[str, bool]) -> tuple[str, ...]:
     commands = [
         (
             f"force_https_screens={str(not now['screens']).lower()}",
-            "--app",
+            "--application",
             "storefront",
         ),
         (
             f"force_https_integrations={str(not now['integrations']).lower()}",
-            "--app",
+            "--application",
             "orders",
         ),
         ("hsts_max_age=700",),

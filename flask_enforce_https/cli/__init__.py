@@ -1,4 +1,5 @@
-"""The ``flask https`` command group, registered on the app by
+"""The ``flask https`` command group: a ``flask.commands`` entry point, so
+that it exists even when the app fails to load, and added to ``app.cli`` by
 :meth:`~flask_enforce_https.EnforceHTTPS.init_app`."""
 
 from __future__ import annotations

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import sys
+import typing as t
 from pathlib import Path
 
 import click
 from flask import current_app
 
 from .. import edits
-from ..errors import EnforceHTTPSError
+from ..errors import EnforceHTTPSError, SettingsError
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
 from ..state import AppState
-from .common import FORMAT, app_state, https_cli
+from .common import FORMAT, app_state, https_cli, is_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,11 +45,39 @@ def audit_log(state: AppState) -> Path:
     return path.with_name(path.name + ".audit.jsonl")
 
 
-def _parse_value(key: str, text: str) -> object:
+_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _is_boolean(key: str) -> bool:
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
+        check_value(key, True)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_value(key: str, text: str) -> object:
+    if text.lower() in _BOOLEANS and _is_boolean(key):
+        return _BOOLEANS[text.lower()]
+    try:
+        document = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
-        value = text
+        value: object = text
+    else:
+        if list(document) != ["v"]:
+            # "[...]\nhsts = true" is one value and then another setting.
+            raise click.UsageError(
+                f"{key}: expected one value, got {text!r}; set each key as"
+                " its own KEY=VALUE argument"
+            )
+        value = document["v"]
     if isinstance(value, str) and key in (
         "hsts_excluded_hosts",
         "trusted_proxies",
@@ -63,7 +92,7 @@ def _check_key(key: str, scope: str) -> None:
     if key in allowed:
         return
     if key in ENVIRONMENT_KEYS:
-        raise click.UsageError(f"{key} is an environment setting; drop --app")
+        raise click.UsageError(f"{key} is an environment setting; drop --application")
     raise click.UsageError(
         f"unknown setting {key!r}; expected one of {', '.join(sorted(allowed))}"
     )
@@ -84,26 +113,73 @@ def _apply(scope: str, values: dict[str, object]) -> None:
             f"{change.scope}.{change.key}: {json.dumps(change.old)} ->"
             f" {json.dumps(change.new)}"
         )
+    if scope == "environment":
+        click.echo(f"[environment] applies to every application reading {source.path}.")
     click.echo(
         f"Written to {source.path}; running applications apply it within"
         f" {source.interval:g} s."
     )
 
 
-_APP = click.option(
-    "--app",
-    "application",
+def _scope(application: str | None, new_application: bool, verb: str) -> str:
+    """The table to change: ``environment``, or a known application's name.
+
+    A misspelt name would otherwise start a table that no application reads.
+    """
+    if application is None:
+        if new_application:
+            raise click.UsageError("--new-application needs --application NAME")
+        return "environment"
+    state = app_state()
+    known = {state.application, *state.snapshot().settings.applications}
+    if application in known or new_application:
+        return application
+    others = sorted(known - {state.application})
+    also = f"also have {', '.join(map(repr, others))}" if others else "have no other"
+    message = (
+        f"unknown application {application!r}: this app is"
+        f" {state.application!r} and the settings {also}"
+    )
+    if verb == "set":
+        message += "; pass --new-application to add settings for a new one"
+    raise click.UsageError(message)
+
+
+_APPLICATION = click.option(
+    "--application",
     metavar="NAME",
-    help="Change [applications.NAME] instead of [environment].",
+    help="Change [applications.NAME] instead of [environment]. NAME must be"
+    " this app's or already in the settings.",
 )
 
 
-@https_cli.command("set")
+def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
+    if not is_file(error):
+        return "Fix ENFORCE_HTTPS_SETTINGS in the application's config."
+    return (
+        "Fix the file by hand first: set and unset only change a valid"
+        " settings file. Running applications keep their last good settings"
+        " until then."
+    )
+
+
+@https_cli.command("set", on_invalid_settings=_settings_hint)
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
-@_APP
-def set_(assignments: tuple[str, ...], application: str | None) -> None:
-    """Change settings in the settings file, with an audit trail."""
-    scope = application or "environment"
+@_APPLICATION
+@click.option(
+    "--new-application",
+    is_flag=True,
+    help="Allow an application NAME that the settings do not have yet.",
+)
+def set_(
+    assignments: tuple[str, ...], application: str | None, new_application: bool
+) -> None:
+    """Change settings in the settings file, with an audit trail.
+
+    VALUE is TOML (true, 300, "text", ["/a", "/b"]), yes/no/on/off for
+    true/false, or plain text; lists may be written a,b,c.
+    """
+    scope = _scope(application, new_application, "set")
     values: dict[str, object] = {}
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
@@ -120,12 +196,12 @@ def set_(assignments: tuple[str, ...], application: str | None) -> None:
     _apply(scope, values)
 
 
-@https_cli.command("unset")
+@https_cli.command("unset", on_invalid_settings=_settings_hint)
 @click.argument("keys", nargs=-1, required=True, metavar="KEY...")
-@_APP
+@_APPLICATION
 def unset(keys: tuple[str, ...], application: str | None) -> None:
     """Remove settings from the settings file, back to their defaults."""
-    scope = application or "environment"
+    scope = _scope(application, False, "unset")
     for key in keys:
         _check_key(key, scope)
     _apply(scope, dict.fromkeys(keys))

@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import json
 import textwrap
+import typing as t
 
 import click
 
+from ..errors import SettingsError
 from ..report import BadURL, endpoint_rows, explanation
-from .common import FORMAT, WIDTH, app_state, cut, https_cli, the_app, when
+from .common import (
+    FORMAT,
+    InputError,
+    app_state,
+    https_cli,
+    is_file,
+    the_app,
+    when,
+)
+from .table import table, terminal_width
 
 
-@https_cli.command("show")
+def _invalid_settings(error: SettingsError, params: dict[str, t.Any]) -> str:
+    """What ``show`` can say when the app did not load: where the settings
+    come from, and what the running applications do."""
+    if not is_file(error):
+        return "Fix ENFORCE_HTTPS_SETTINGS in the application's config."
+    if params.get("fmt") != "json":
+        line = f"Settings: {error.source} (invalid; see the error below)"
+        click.echo(textwrap.fill(line, terminal_width(), subsequent_indent="  "))
+    return "Running applications keep their last good settings until it is fixed."
+
+
+@https_cli.command("show", on_invalid_settings=_invalid_settings)
 @click.option(
     "--format",
     "fmt",
@@ -41,31 +63,17 @@ def show(fmt: str) -> None:
         f"Trusted proxies: {proxies}",
         "",
     ]
+    width = terminal_width()
     for line in head:
-        click.echo(textwrap.fill(line, WIDTH, subsequent_indent="  ") if line else "")
-    # 20 + 22 + 10 + 6 + 15 + 15 + 6, with single spaces: 100 columns.
-    columns = "{:<20} {:<22} {:<10} {:<6} {:<15} {:<15} {}"
-    click.echo(
-        columns.format(
-            "ENDPOINT", "RULE", "METHODS", "KIND", "DESIGN", "EFFECTIVE", "EXEMPT"
-        )
-    )
-    for row in rows:
-        click.echo(
-            columns.format(
-                cut(row["endpoint"], 20),
-                cut(row["rule"], 22),
-                cut(",".join(row["methods"]), 10),
-                row["kind"],
-                row["design"],
-                row["effective"],
-                "yes" if row["exempt"] else "-",
-            )
-        )
+        click.echo(textwrap.fill(line, width, subsequent_indent="  ") if line else "")
+    heading, groups = table(rows, width)
+    click.echo(heading)
+    for row, lines in zip(rows, groups, strict=True):
+        click.echo("\n".join(lines))
         for reason in row["reasons"]:
             click.echo(
                 textwrap.fill(
-                    reason, WIDTH, initial_indent="    why: ", subsequent_indent=" " * 9
+                    reason, width, initial_indent="    why: ", subsequent_indent=" " * 9
                 )
             )
 
@@ -75,9 +83,7 @@ def _headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
     for value in values:
         name, sep, content = value.partition(":")
         if not sep or not name.strip():
-            raise click.BadParameter(
-                f"expected 'Name: value', got {value!r}", param_hint="'-H'"
-            )
+            raise InputError(f"-H: expected 'Name: value', got {value!r}")
         headers.append((name.strip(), content.strip()))
     return headers
 
@@ -105,17 +111,27 @@ def _headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
     show_default=True,
     help="The address the request comes from (for trusted_proxies).",
 )
+@click.option(
+    "--script-name",
+    metavar="PREFIX",
+    help="Where the application is mounted (SCRIPT_NAME), a prefix of the"
+    " URL's path. Default: APPLICATION_ROOT when the URL is under it.",
+)
 @FORMAT
 def explain(
-    url: str, method: str, headers: tuple[str, ...], remote_addr: str, fmt: str
+    url: str,
+    method: str,
+    headers: tuple[str, ...],
+    remote_addr: str,
+    script_name: str | None,
+    fmt: str,
 ) -> None:
     """Explain what the running rules would do with a request to URL."""
+    app, state, pairs = the_app(), app_state(), _headers(headers)
     try:
-        result = explanation(
-            the_app(), app_state(), url, method, _headers(headers), remote_addr
-        )
+        result = explanation(app, state, url, method, pairs, remote_addr, script_name)
     except BadURL as e:
-        raise click.BadParameter(str(e), param_hint="'URL'") from None
+        raise InputError(str(e)) from None
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
         return
@@ -124,9 +140,11 @@ def explain(
         outcome += f" {result['status']}"
     if result["location"]:
         outcome += f" to {result['location']}"
+    endpoint = result["endpoint"] or "no route"
     lines = [
         result["request"],
-        f"  endpoint:  {result['endpoint']} ({result['kind']})",
+        *([f"  mounted:   {result['script_name']}"] if result["script_name"] else []),
+        f"  endpoint:  {endpoint} ({result['kind']})",
         f"  design:    {result['design']}",
         f"  effective: {result['effective']}",
         f"  client:    {result['client']}",
