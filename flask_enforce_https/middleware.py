@@ -6,7 +6,7 @@ from __future__ import annotations
 import typing as t
 
 from .proxies import PROXY_FIX_KEY, VIEW_KEY, ClientView, client_view, show_to_app
-from .state import SNAPSHOT_KEY, AppState
+from .state import SNAPSHOT_KEY, AppState, Snapshot
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -35,19 +35,7 @@ class HTTPSMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
-        snapshot = self.state.snapshot()
-        if snapshot.trusted or PROXY_FIX_KEY in environ:
-            view = client_view(environ, snapshot.proxies)
-            if view.conflict and self.state.host is not None:
-                # The proxies disagree on the host: the configured one wins.
-                view = ClientView(view.secure, self.state.host, True)
-            show_to_app(environ, view)
-        else:  # client_view, inlined: this runs on every request
-            view = ClientView(
-                environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
-            )
-        environ[VIEW_KEY] = view
-        environ[SNAPSHOT_KEY] = snapshot
+        view, snapshot = judge(self.state, environ)
         secure, host = view.secure, view.host
         if not secure:
             return self.wsgi_app(environ, start_response)
@@ -63,6 +51,29 @@ class HTTPSMiddleware:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
+
+
+def judge(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Snapshot]:
+    """Work out how the client came, show the application that, and leave
+    both the view and the settings snapshot in the environ for the hook.
+
+    :param state: The application's state.
+    :param environ: The WSGI environ, changed in place.
+    """
+    snapshot = state.snapshot()
+    if snapshot.trusted or PROXY_FIX_KEY in environ:
+        view = client_view(environ, snapshot.proxies)
+        if view.conflict and state.host is not None:
+            # The proxies disagree on the host: the configured one wins.
+            view = ClientView(view.secure, state.host, True)
+        show_to_app(environ, view)
+    else:  # client_view, inlined: this runs on every request
+        view = ClientView(
+            environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
+        )
+    environ[VIEW_KEY] = view
+    environ[SNAPSHOT_KEY] = snapshot
+    return view, snapshot
 
 
 def https_headers(

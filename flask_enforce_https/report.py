@@ -11,12 +11,14 @@ import typing as t
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request
+from flask.testing import EnvironBuilder
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
 from .enforce import check, client_view_of, hsts_header
 from .levels import HttpSecurity
+from .middleware import judge
 from .policy import Policy
 from .state import AppState, Snapshot
 
@@ -213,14 +215,23 @@ def explanation(
         "REQUEST_URI": target.raw,
         "RAW_URI": target.raw,
     }
-    with app.test_request_context(
+    builder = EnvironBuilder(
+        app,
         "/",
         base_url=f"{target.scheme}://{target.host}",
         method=method.upper(),
         headers=headers,
         environ_base={"REMOTE_ADDR": remote_addr},
         environ_overrides=overrides,
-    ) as context:
+    )
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    # As the middleware does before Flask routes: what a trusted proxy says
+    # changes what routing (and its redirects) sees.
+    judge(state, environ)
+    with app.request_context(environ) as context:
         request = context.request
         snapshot = state.snapshot()
         secure, host = client_view_of(state, request.environ)
