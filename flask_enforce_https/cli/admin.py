@@ -85,12 +85,10 @@ def _apply(scope: str, values: dict[str, object]) -> None:
             f" {json.dumps(change.new)}"
         )
     # A check sees the change within the interval; it applies once a read
-    # one stability window later agrees.
+    # one stability window later agrees (docs/settings.rst, Hot reload).
     click.echo(
         f"Written to {source.path}; running applications apply it within"
-        f" {source.interval + source.stable_for:g} s (their reload interval"
-        f" {source.interval:g} s plus the {source.stable_for:g} s the file must"
-        " stay unchanged)."
+        f" {source.interval + source.stable_for:g} s."
     )
 
 
