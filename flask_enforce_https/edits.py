@@ -28,7 +28,8 @@ import tomlkit.items
 from . import audit
 from .errors import EnforceHTTPSError, SettingsError
 from .files import FileError, replace_file
-from .sources import parse_file, read_file
+from .parsing import parse_file
+from .sources import read_file
 
 if sys.version_info >= (3, 11):
     import tomllib
