@@ -1,35 +1,42 @@
 """Audited, atomic edits of a settings file, for ``flask https set``.
 
 A change is validated with the same schema as a load, written to a
-temporary file in the same folder, fsynced and renamed over the original,
-so running applications only ever read a whole file. TOML files are edited
-line by line to keep comments and layout; JSON files are rewritten.
+temporary file beside the original and renamed over it (see
+:func:`~flask_enforce_https.files.replace_file`), so running applications
+only ever read a whole file. TOML files are edited with :mod:`tomlkit`, which
+keeps comments, inline tables, dotted keys, multi-line arrays and CRLF line
+ends; JSON files are rewritten.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime
-import fcntl
 import getpass
 import json
 import os
 import re
 import sys
-import tempfile
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomlkit
+import tomlkit.exceptions
+import tomlkit.items
+
+from . import audit
 from .errors import EnforceHTTPSError, SettingsError
-from .sources import parse_file, read_file
-from .tomltext import KEY, Key, key_parts, lines_of_keys, write_key
+from .files import FileError, replace_file
+from .parsing import parse_file
+from .sources import read_file
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+Key = tuple[str, ...]
 
 
 class EditError(EnforceHTTPSError):
@@ -52,67 +59,96 @@ class Change:
     new: object
 
 
-def toml_value(value: object) -> str:
-    """Write ``value`` (bool, int, str or a list of them) as TOML."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
+Section: t.TypeAlias = "tomlkit.items.Table | tomlkit.items.InlineTable"
+Parent: t.TypeAlias = (
+    "tomlkit.TOMLDocument | tomlkit.items.Table | tomlkit.items.InlineTable"
+)
 
 
-def _comment(line: str) -> str:
-    """The trailing comment of a one-line ``key = value``, if any."""
-    for match in re.finditer("#", line):
-        with contextlib.suppress(tomllib.TOMLDecodeError):
-            tomllib.loads(line[: match.start()])
-            return "  " + line[match.start() :].strip()
-    return ""
+def _child(parent: Parent, name: str) -> Section:
+    found = parent.get(name)
+    if isinstance(found, (tomlkit.items.Table, tomlkit.items.InlineTable)):
+        return found
+    inline = isinstance(parent, tomlkit.items.InlineTable)
+    table: Section = (
+        tomlkit.inline_table()
+        if inline
+        else tomlkit.table(is_super_table=name == "applications")
+    )
+    parent[name] = table
+    return t.cast(Section, parent[name])
+
+
+def _new_item(old: object, value: object, newline: str) -> tomlkit.items.Item:
+    item = tomlkit.item(value)
+    if isinstance(item, tomlkit.items.Array) and isinstance(old, tomlkit.items.Array):
+        # A list written one item a line stays so.
+        item.multiline("\n" in old.as_string())
+    item.trivia.trail = newline
+    return item
+
+
+def _set(table: Section, key: str, value: object, newline: str) -> None:
+    if key in table:
+        table[key] = _new_item(table[key], value, newline)
+        return
+    item = _new_item(None, value, newline)
+    body = table.value.body if isinstance(table, tomlkit.items.Table) else []
+    keys = [k for k, _ in body if k is not None]
+    if keys and body[-1][0] is None:
+        # Blank lines and comments after the last key belong to what
+        # follows (the next table's header): insert above them.
+        table.value._insert_after(keys[-1], key, item)
+    else:
+        table[key] = item
 
 
 def _edit_toml(text: str, table: Key, key: str, value: object) -> str:
-    lines = text.splitlines()
-    headers = [(i, k) for i, k, is_header in lines_of_keys(text) if is_header]
-    start = next((i + 1 for i, k in headers if k == table), None)
-    if start is None:
-        if value is None:
-            return text
-        block = ["", f"[{write_key(table)}]", f"{key} = {toml_value(value)}"]
-        return "\n".join([*lines, *block]).lstrip("\n") + "\n"
-    end = next((i for i, _ in headers if i >= start), len(lines))
-    for number in range(start, end):
-        found = KEY.match(lines[number])
-        if found and key_parts(found.group(1)) == (key,):
-            # A value may span lines (an array): take the shortest run that
-            # parses.
-            last = number
-            while last < end:
-                with contextlib.suppress(tomllib.TOMLDecodeError):
-                    tomllib.loads("\n".join(lines[number : last + 1]))
-                    break
-                last += 1
-            comment = _comment(lines[number]) if last == number else ""
-            new = [] if value is None else [f"{key} = {toml_value(value)}{comment}"]
-            lines[number : last + 1] = new
-            return "\n".join(lines) + "\n"
+    """Set (or, with ``None``, remove) ``key`` in ``table`` of a TOML text."""
+    document = tomlkit.parse(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    parent: Parent = document
     if value is None:
-        return text
-    insert = end
-    # Blank lines and comments just above the next header belong to it.
-    while insert > start and (
-        not lines[insert - 1].strip() or lines[insert - 1].lstrip().startswith("#")
-    ):
-        insert -= 1
-    lines.insert(insert, f"{key} = {toml_value(value)}")
-    return "\n".join(lines) + "\n"
+        for name in table:
+            found = parent.get(name)
+            if not isinstance(found, (tomlkit.items.Table, tomlkit.items.InlineTable)):
+                return text
+            parent = found
+        if key in parent:
+            del parent[key]
+        _drop_empty_application(document, table)
+    else:
+        for name in table:
+            parent = _child(parent, name)
+        _set(t.cast(Section, parent), key, value, newline)
+    written = document.as_string()
+    if newline == "\r\n":
+        written = re.sub(r"(?<!\r)\n", "\r\n", written)
+    return written
+
+
+def _drop_empty_application(document: t.Any, table: Key) -> None:
+    # unset removes an [applications.NAME] table it leaves empty (and an
+    # emptied [applications]); never [environment].
+    if len(table) != 2 or table[0] != "applications":
+        return
+    applications = document.get("applications")
+    if applications is None or applications.get(table[1]) is None:
+        return
+    if not applications[table[1]]:
+        del applications[table[1]]
+    if not applications:
+        del document["applications"]
 
 
 def _section(document: dict[str, t.Any], scope: str) -> dict[str, t.Any]:
     if scope == "environment":
         return t.cast("dict[str, t.Any]", document.get("environment", {}))
     return t.cast("dict[str, t.Any]", document.get("applications", {}).get(scope, {}))
+
+
+def _table(scope: str) -> Key:
+    return ("environment",) if scope == "environment" else ("applications", scope)
 
 
 def _expected(
@@ -128,28 +164,29 @@ def _expected(
             section.pop(key, None)
         else:
             section[key] = value
+    _drop_empty_application(expected, _table(scope))
     return expected
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    mode = path.stat().st_mode & 0o777
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _new_text(path: Path, text: str, scope: str, changes: list[Change]) -> str:
+    json_file = path.suffix == ".json"
+    document = json.loads(text) if json_file else tomllib.loads(text)
+    expected = _expected(document, scope, {c.key: c.new for c in changes})
+    if json_file:
+        return json.dumps(expected, indent=2) + "\n"
+    new_text = text
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        for change in changes:
+            new_text = _edit_toml(new_text, _table(scope), change.key, change.new)
+        same = tomllib.loads(new_text) == expected
+    except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError):
+        same = False
+    if not same:
+        raise EditError(
+            f"{path}: cannot change {scope} {', '.join(c.key for c in changes)}"
+            " while keeping the file's layout; edit it by hand"
+        )
+    return new_text
 
 
 def apply(
@@ -158,70 +195,64 @@ def apply(
     """Change ``values`` in ``scope`` of the settings file, with an audit line
     per changed key.
 
-    :param path: The settings file.
+    :param path: The settings file (or a symbolic link to it: its target is
+        changed).
     :param audit_log: The JSON-lines audit log.
     :param scope: ``"environment"`` or an application name.
     :param values: New values by key; ``None`` unsets a key. They must be
         valid already.
-    :raises EditError: The file is invalid now, or the edit would not
-        give exactly the asked-for settings.
+    :raises EditError: The file is invalid now, the edit would not give
+        exactly the asked-for settings, or the new file could not keep the
+        old one's owner, group, mode or ACL; nothing is changed then.
     """
-    with audit_log.open("a", encoding="utf-8") as log:
-        # Serialises concurrent edits: each reads what the last one wrote.
-        fcntl.flock(log.fileno(), fcntl.LOCK_EX)
-        _, data = read_file(path)
-        try:
-            parse_file(path, data)
-        except SettingsError as e:
-            raise EditError(f"{e}; fix the file by hand first") from None
-        text = data.decode("utf-8")
-        json_file = path.suffix == ".json"
-        document = json.loads(text) if json_file else tomllib.loads(text)
-        before = _section(document, scope)
-        changes = [
-            Change(scope, key, before.get(key), value)
-            for key, value in values.items()
-            if before.get(key) != value
-        ]
-        if not changes:
-            return []
-        expected = _expected(document, scope, {c.key: c.new for c in changes})
-        if json_file:
-            new_text = json.dumps(expected, indent=2) + "\n"
-        else:
-            table = (
-                ("environment",) if scope == "environment" else ("applications", scope)
-            )
-            new_text = text
-            for change in changes:
-                new_text = _edit_toml(new_text, table, change.key, change.new)
+    try:
+        like = os.stat(path)
+    except OSError as e:
+        raise EditError(f"{path}: cannot read the file: {e.strerror}") from None
+    try:
+        with audit.locked(audit_log, like) as log:
+            # The lock serialises concurrent edits: each reads what the last
+            # one wrote.
+            _, data = read_file(path)
             try:
-                same = tomllib.loads(new_text) == expected
-            except tomllib.TOMLDecodeError:
-                same = False
-            if not same:
-                raise EditError(
-                    f"{path}: cannot change {scope} {', '.join(values)} without"
-                    " losing the file's layout (a key set in another form?);"
-                    " edit it by hand"
-                )
-        parse_file(path, new_text.encode("utf-8"))
-        _write_atomically(path, new_text.encode("utf-8"))
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        user = _user()
-        for change in changes:
-            entry = {
-                "time": now.replace("+00:00", "Z"),
-                "user": user,
-                "scope": change.scope,
-                "key": change.key,
-                "old": change.old,
-                "new": change.new,
-            }
-            log.write(json.dumps(entry) + "\n")
-        log.flush()
-        os.fsync(log.fileno())
-        return changes
+                parse_file(path, data)
+            except SettingsError as e:
+                raise EditError(f"{e}; fix the file by hand first") from None
+            text = data.decode("utf-8")
+            before = _section(
+                json.loads(text) if path.suffix == ".json" else tomllib.loads(text),
+                scope,
+            )
+            changes = [
+                Change(scope, key, before.get(key), value)
+                for key, value in values.items()
+                if before.get(key) != value
+            ]
+            if not changes:
+                return []
+            new_text = _new_text(path, text, scope, changes)
+            parse_file(path, new_text.encode("utf-8"))
+            replace_file(path, new_text.encode("utf-8"))
+            log.append(_entries(changes))
+            return changes
+    except FileError as e:
+        raise EditError(str(e)) from None
+
+
+def _entries(changes: list[Change]) -> list[dict[str, t.Any]]:
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    user = _user()
+    return [
+        {
+            "time": now.replace("+00:00", "Z"),
+            "user": user,
+            "scope": change.scope,
+            "key": change.key,
+            "old": change.old,
+            "new": change.new,
+        }
+        for change in changes
+    ]
 
 
 def _user() -> str:
@@ -229,23 +260,3 @@ def _user() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return f"uid {os.getuid()}"
-
-
-def history(audit_log: Path) -> list[dict[str, t.Any]]:
-    """Return the entries of the audit log, oldest first.
-
-    :param audit_log: The JSON-lines audit log; missing means empty.
-    """
-    try:
-        lines = audit_log.read_text("utf-8").splitlines()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise EditError(f"{audit_log}, line {number}: not a JSON line") from None
-    return entries

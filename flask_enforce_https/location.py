@@ -64,12 +64,22 @@ def split_host(value: str | None) -> tuple[str, int | None] | None:
 
 
 def hostname(host: str | None) -> str | None:
-    """Return the bare, lowercase host name of a ``Host`` value, or ``None``.
+    """Return the bare host of a ``Host`` value, or ``None``.
 
-    :param host: A ``Host`` value; IPv6 literals lose their brackets.
+    The host is written the one way settings write it: lowercase, without a
+    trailing dot, IPv6 without brackets and compressed (``[0:0:0:0:0:0:0:1]``
+    gives ``::1``).
+
+    :param host: A ``Host`` value.
     """
     split = split_host(host)
-    return None if split is None else split[0].strip("[]")
+    if split is None:
+        return None
+    name = split[0]
+    if name.startswith("["):
+        # split_host has checked that it is an IPv6 address.
+        return ipaddress.IPv6Address(name[1:-1]).compressed
+    return name.removesuffix(".")
 
 
 def _wsgi_bytes(value: str) -> bytes:

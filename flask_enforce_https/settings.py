@@ -24,6 +24,22 @@ Locator = t.Callable[[tuple[str, ...]], "int | None"]
 
 DEFAULT_EXCLUDED_HOSTS = ("localhost", "127.0.0.1", "::1")
 _PATH = re.compile(r"/[\x21-\x7e]*")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def dotted_key(parts: t.Iterable[object]) -> str:
+    """Write a key as TOML would, quoting and escaping the parts that need it.
+
+    Keys come from the file: a part with a dot, a space, a newline or a
+    control character is written as a JSON string, so that it can neither
+    be mistaken for two parts nor forge a line in a log.
+
+    :param parts: The key's parts, such as ``("applications", "shop.web")``.
+    """
+    return ".".join(
+        p if _BARE_KEY.fullmatch(p) else json.dumps(p)
+        for p in (str(part) for part in parts)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,11 +103,58 @@ def _strings(value: object) -> list[str]:
     return list(value)
 
 
+def normalise_host(host: str) -> str:
+    """Write a host name or IP address the one way HSTS exclusions compare.
+
+    Lowercase, without the trailing dot of a fully qualified name, IPv6
+    without brackets and compressed (``[0:0:0:0:0:0:0:1]`` is ``::1``).
+
+    :param host: A host name or IP address, without a port.
+    """
+    host = host.lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            return host
+    return host.removesuffix(".")
+
+
 def _hosts(value: object) -> tuple[str, ...]:
     hosts = []
     for item in _strings(value):
-        host = item.strip().lower().removeprefix("[").removesuffix("]")
-        if not host or any(c in host for c in " /\\@?#"):
+        text = item.strip()
+        if text.startswith("["):
+            literal, _, rest = text[1:].partition("]")
+            try:
+                ipaddress.IPv6Address(literal)
+            except ValueError:
+                raise ValueError(
+                    f"expected an IPv6 address in brackets, got {item!r}"
+                ) from None
+            if rest:
+                raise ValueError(
+                    "expected host names or IP addresses without a port"
+                    f" (HSTS applies to a host on every port), got {item!r}"
+                )
+            text = f"[{literal}]"
+        elif ":" in text:
+            try:
+                ipaddress.IPv6Address(text)
+            except ValueError:
+                raise ValueError(
+                    "expected host names or IP addresses without a port"
+                    f" (HSTS applies to a host on every port), got {item!r}"
+                ) from None
+        host = normalise_host(text)
+        if (
+            not host
+            or host.startswith(".")
+            or any(c in host for c in " /\\@?#[]")
+            or not host.isprintable()
+        ):
             raise ValueError(f"expected host names or IP addresses, got {item!r}")
         hosts.append(host)
     return tuple(hosts)
@@ -157,7 +220,7 @@ def _section(
     if not isinstance(data, Mapping):
         raise SettingsError(
             source,
-            ".".join(where),
+            dotted_key(where),
             f"expected a table of settings, got {data!r}",
             locate(where),
         )
@@ -170,11 +233,13 @@ def _section(
             else:
                 known = ", ".join(sorted(allowed))
                 problem = f"unknown setting; expected one of {known}"
-            raise SettingsError(source, ".".join(path), problem, locate(path))
+            raise SettingsError(source, dotted_key(path), problem, locate(path))
         try:
             values[key] = check_value(key, value)
         except ValueError as e:
-            raise SettingsError(source, ".".join(path), str(e), locate(path)) from None
+            raise SettingsError(
+                source, dotted_key(path), str(e), locate(path)
+            ) from None
     return values
 
 
@@ -201,7 +266,7 @@ def parse_settings(
         if key not in ("environment", "applications"):
             raise SettingsError(
                 source,
-                str(key),
+                dotted_key([key]),
                 "unknown section; expected 'environment' or 'applications'",
                 locate((str(key),)),
             )
@@ -251,7 +316,11 @@ def diff_settings(old: Settings, new: Settings) -> list[str]:
     ]
     for name in sorted({*old.applications, *new.applications}):
         pairs.append(
-            (f"applications.{name}", old.application(name), new.application(name))
+            (
+                dotted_key(("applications", name)),
+                old.application(name),
+                new.application(name),
+            )
         )
     for section, before, after in pairs:
         for f in fields(before):

@@ -5,16 +5,18 @@ A file is read whole, parsed, validated and swapped in as one immutable
 the last good one in force. Each process checks the file at most once per
 interval, with one ``os.stat``, off the part of the request path that runs
 when nothing changed.
+
+A file may be rewritten in place, and a prefix of it cut at a line boundary
+is often valid, looser, settings. So a version is applied (or rejected) only
+once two reads :data:`STABLE_FOR` seconds apart agree; the request path never
+sleeps for that, it checks again when the window is over.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import re
-import sys
 import threading
 import time
 import typing as t
@@ -22,119 +24,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SettingsError
-from .settings import Locator, Settings, diff_settings, parse_settings
-from .tomltext import lines_of_keys
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .files import FileError, read_regular_file
+from .parsing import parse_file as parse_file  # also imported from here
+from .settings import Settings, diff_settings
 
 logger = logging.getLogger("flask_enforce_https")
 
 #: A settings file larger than this is refused unread.
 MAX_SIZE = 1024 * 1024
+#: Seconds a changed file must stay unchanged before it is applied: a writer
+#: that pauses longer than this mid-file can still be read half-written.
+STABLE_FOR = 0.3
+#: How many times start-up waits for a file that keeps changing.
+_START_TRIES = 20
 FORMATS = (".toml", ".json")
 # Longer than any file system's timestamp granularity (FAT's is 2 s).
 _RACY_NS = 3_000_000_000
-_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
-
-
-def _toml_locator(text: str) -> Locator:
-    lines: dict[tuple[str, ...], int] = {}
-    for index, key, _ in lines_of_keys(text):
-        lines.setdefault(key, index + 1)
-
-    def locate(key: tuple[str, ...]) -> int | None:
-        # A key not written out itself (part of an inline table, say) is
-        # blamed on the nearest enclosing one that is.
-        while key:
-            if key in lines:
-                return lines[key]
-            key = key[:-1]
-        return None
-
-    return locate
-
-
-def _json_locator(text: str) -> Locator:
-    def locate(key: tuple[str, ...]) -> int | None:
-        position = 0
-        for part in key:
-            found = text.find(json.dumps(part), position)
-            if found < 0:
-                return None
-            position = found
-        return text.count("\n", 0, position) + 1
-
-    return locate
-
-
-def parse_file(path: Path, data: bytes) -> Settings:
-    """Parse and validate the bytes of a settings file.
-
-    :param path: The file, whose extension says the format.
-    :param data: Its content.
-    :raises SettingsError: The content is not valid settings; the error
-        names the file, the key and, where known, the line.
-    """
-    source = str(path)
-    if not data.strip():
-        raise SettingsError(
-            source,
-            "",
-            "the file is empty; write an [environment] table, even"
-            " an empty one, to use the defaults",
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SettingsError(
-            source, "", f"not UTF-8 text ({e.reason} at byte {e.start})"
-        ) from None
-    if path.suffix == ".json":
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SettingsError(
-                source, "", f"invalid JSON: {e.msg}", e.lineno
-            ) from None
-        return parse_settings(document, source, _json_locator(text))
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        message = str(e)
-        line = _TOML_LINE.search(message)
-        raise SettingsError(
-            source,
-            "",
-            f"invalid TOML: {_TOML_LINE.sub('', message).strip()}",
-            int(line.group(1)) if line else None,
-        ) from None
-    return parse_settings(document, source, _toml_locator(text))
 
 
 def read_file(path: Path) -> tuple[os.stat_result, bytes]:
-    """Read a settings file, refusing one that is too large.
+    """Read a settings file, refusing one that is too large or not a regular
+    file (a FIFO, a device).
 
     :param path: The file.
-    :raises SettingsError: It cannot be read, or is too large.
+    :raises SettingsError: It cannot be read, is not a regular file, or is
+        too large.
     """
     try:
-        with path.open("rb") as f:
-            stat = os.fstat(f.fileno())
-            if stat.st_size > MAX_SIZE:
-                raise SettingsError(
-                    str(path),
-                    "",
-                    f"the file is {stat.st_size} bytes; settings"
-                    f" files are limited to {MAX_SIZE} bytes",
-                )
-            return stat, f.read(MAX_SIZE + 1)
-    except OSError as e:
-        raise SettingsError(
-            str(path), "", f"cannot read the file: {e.strerror}"
-        ) from None
+        return read_regular_file(path, MAX_SIZE)
+    except FileError as e:
+        raise SettingsError(str(path), "", e.problem) from None
 
 
 @dataclass(frozen=True)
@@ -162,6 +81,10 @@ class FileSource:
     :param path: The settings file.
     :param interval: Seconds between checks; 0 checks on every call.
     :param clock: A monotonic clock.
+    :param stable_for: Seconds a changed file must stay unchanged before it
+        is applied or rejected: two reads this far apart must agree. Defaults
+        to :data:`STABLE_FOR`, or 0 (apply when first seen) when
+        ``interval`` is 0, which is meant for tests.
     :raises SettingsError: The file cannot be loaded now (fail fast).
     """
 
@@ -170,11 +93,15 @@ class FileSource:
         path: Path,
         interval: float,
         clock: t.Callable[[], float] = time.monotonic,
+        stable_for: float | None = None,
     ) -> None:
         self.path = path
         self.interval = interval
+        self.stable_for = (
+            (STABLE_FOR if interval > 0 else 0.0) if stable_for is None else stable_for
+        )
         self._clock = clock
-        stat, data = read_file(path)
+        stat, data = self._read_stable()
         self._settings = parse_file(path, data)
         self._stamp: tuple[int, int, int] | None = _stamp(stat)
         self._settled = time.time_ns() - stat.st_mtime_ns > _RACY_NS
@@ -183,10 +110,33 @@ class FileSource:
         self._loaded_at = time.time()
         self._error: SettingsError | None = None
         self._rejected: object = None
+        # A version seen once, waiting for a second read to agree.
+        self._pending: object = None
         self._next_check = clock() + interval
         self._lock = threading.Lock()
         self.applied: list[Listener] = []
         self.rejected: list[ErrorListener] = []
+
+    def _read_stable(self) -> tuple[os.stat_result, bytes]:
+        # Start-up has no request to hold up: a file younger than the window
+        # may still be being written, so wait until two reads agree.
+        stat, data = read_file(self.path)
+        window_ns = int(self.stable_for * 1e9)
+        for _ in range(_START_TRIES):
+            age = time.time_ns() - stat.st_mtime_ns
+            if age >= window_ns:
+                return stat, data
+            time.sleep((window_ns - max(age, 0)) / 1e9)
+            stat, again = read_file(self.path)
+            if again == data:
+                return stat, data
+            data = again
+        raise SettingsError(
+            str(self.path),
+            "",
+            f"the file kept changing for {_START_TRIES * self.stable_for:g} s;"
+            " write it whole, then start the application",
+        )
 
     def current(self) -> Settings:
         """Return the settings in force, checking the file when it is due."""
@@ -196,7 +146,8 @@ class FileSource:
         if self._lock.acquire(blocking=False):
             try:
                 self._next_check = self._clock() + self.interval
-                self._check()
+                if self._check() is _WAIT:
+                    self._next_check = self._clock() + self.stable_for
             finally:
                 self._lock.release()
         return self._settings
@@ -206,7 +157,9 @@ class FileSource:
         state = "ok" if self._error is None else f"stale: {self._error}"
         return Status(str(self.path), state, self._loaded_at)
 
-    def _check(self) -> None:
+    def _check(self) -> object:
+        # Returns _WAIT when a changed version must be read again once the
+        # stability window is over.
         try:
             stat = os.stat(self.path)
         except OSError as e:
@@ -216,23 +169,32 @@ class FileSource:
                 else (f"cannot stat the file: {e.strerror}")
             )
             self._stamp = None
-            self._reject(SettingsError(str(self.path), "", problem), problem)
-            return
-        if _stamp(stat) == self._stamp and self._settled:
-            return
+            return self._bad(SettingsError(str(self.path), "", problem), problem)
+        if (
+            _stamp(stat) == self._stamp
+            and self._settled
+            and self._error is None
+            and self._pending is None
+        ):
+            return None
         try:
             stat, data = read_file(self.path)
         except SettingsError as e:
             self._stamp = None
-            self._reject(e, e.problem)
-            return
+            return self._bad(e, e.problem)
         # Same inode, size and mtime can hide a rewrite within one timestamp
         # tick; until the file is older than any tick, the content decides.
         self._stamp = _stamp(stat)
         self._settled = time.time_ns() - stat.st_mtime_ns > _RACY_NS
         digest = hashlib.sha256(data).digest()
         if digest == self._good and self._error is None:
-            return
+            self._pending = None
+            return None
+        if digest == self._rejected:
+            self._pending = None
+            return None  # still the version already rejected: retried later
+        if self._unstable(digest):
+            return _WAIT
         if digest == self._good:
             settings = self._settings  # back to the version in force
         else:
@@ -240,7 +202,7 @@ class FileSource:
                 settings = parse_file(self.path, data)
             except SettingsError as e:
                 self._reject(e, digest)
-                return
+                return None
         self._good = digest
         changes = diff_settings(self._settings, settings)
         self._settings, self._loaded_at = settings, time.time()
@@ -252,6 +214,26 @@ class FileSource:
         )
         for listener in self.applied:
             listener(settings, changes)
+        return None
+
+    def _unstable(self, version: object) -> bool:
+        # A version is acted on only when a read one window after it was
+        # first seen gives it again.
+        if self.stable_for <= 0 or version == self._pending:
+            self._pending = None
+            return False
+        self._pending = version
+        return True
+
+    def _bad(self, error: SettingsError, version: object) -> object:
+        if version == self._rejected:
+            self._error = error
+            self._pending = None
+            return None
+        if self._unstable(version):
+            return _WAIT
+        self._reject(error, version)
+        return None
 
     def _reject(self, error: SettingsError, version: object) -> None:
         self._error = error
@@ -263,6 +245,9 @@ class FileSource:
         )
         for listener in self.rejected:
             listener(error)
+
+
+_WAIT = object()
 
 
 def _stamp(stat: os.stat_result) -> tuple[int, int, int]:

@@ -79,6 +79,10 @@ class Snapshot:
     def hsts_for(self, host: str | None) -> str | None:
         """Return the HSTS header an HTTPS response to ``host`` gets, if any.
 
+        The host is compared with the exclusions however it is written (case,
+        a trailing dot, any IPv6 form): ``location.hostname`` writes it
+        as the settings do. The answer is cached per ``Host`` value.
+
         :param host: The ``Host`` the client used.
         """
         if self.hsts_header is None:

@@ -2,7 +2,7 @@
 line sets.
 
 :mod:`tomllib` gives values but no positions; error messages need the line
-of a key, and edits need to find it, comments and all.
+of a key.
 """
 
 from __future__ import annotations
@@ -36,16 +36,6 @@ def key_parts(dotted: str) -> Key:
             part = part[1:-1]
         parts.append(part)
     return tuple(parts)
-
-
-def write_key(parts: Key) -> str:
-    """Write a dotted key, quoting the parts that need it.
-
-    :param parts: The key's parts.
-    """
-    return ".".join(
-        p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else json.dumps(p) for p in parts
-    )
 
 
 def lines_of_keys(text: str) -> t.Iterator[tuple[int, Key, bool]]:

@@ -850,7 +850,8 @@ def test_set_keeps_a_json_file_json(tmp_path: Path) -> None:
     )
     assert json.loads(path.read_text("utf-8")) == {
         "environment": {"hsts": True, "exempt_paths": ["/healthz"]},
-        "applications": {"shop": {}, "blog": {"force_https_screens": True}},
+        # unset removes the [applications.shop] table it left empty.
+        "applications": {"blog": {"force_https_screens": True}},
     }
     assert [e["key"] for e in audit_entries(audit_path(path))] == [
         "hsts",

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from flask_enforce_https import SettingsError
+from flask_enforce_https.settings import parse_settings
 
 HSTS = "Strict-Transport-Security"
 HTTPS = "https://example.com"
@@ -323,3 +324,71 @@ def test_hsts_settings_are_environment_only(key: str) -> None:
     message = str(caught.value)
     assert f"applications.shop.{key}" in message
     assert "only the environment can set" in message
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {
+            "environment": {
+                "hsts": True,
+                "hsts_excluded_hosts": [
+                    "Dev.Example.com.",
+                    "[0:0:0:0:0:0:0:1]",
+                    "fe80::A",
+                ],
+            }
+        }
+    ],
+    ids=["written-loosely"],
+)
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        pytest.param("https://dev.example.com", [], id="plain"),
+        pytest.param("https://dev.example.com.", [], id="trailing-dot"),
+        pytest.param("https://DEV.EXAMPLE.COM.:8443", [], id="upper-dot-port"),
+        pytest.param("https://[::1]", [], id="ipv6-compressed"),
+        pytest.param("https://[0:0:0:0:0:0:0:1]", [], id="ipv6-full"),
+        pytest.param("https://[0000::0001]:8443", [], id="ipv6-zeros-port"),
+        pytest.param("https://[FE80:0::a]", [], id="ipv6-upper"),
+        pytest.param("https://example.com.", ["max-age=31536000"], id="other-host"),
+    ],
+)
+def test_excluded_hosts_match_however_the_host_is_written(
+    client: FlaskClient, base_url: str, expected: list[str]
+) -> None:
+    response = client.get("/", base_url=base_url)
+    assert response.status_code == 200
+    assert hsts_values(response) == expected
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("dev.example.com:8443", id="name-port"),
+        pytest.param("127.0.0.1:443", id="ipv4-port"),
+        pytest.param("[::1]:443", id="ipv6-port"),
+        pytest.param("[dev.example.com]", id="brackets-not-ipv6"),
+    ],
+)
+def test_excluded_hosts_that_can_never_match_are_refused(host: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        create_app({"environment": {"hsts": True, "hsts_excluded_hosts": [host]}})
+    assert caught.value.key == "environment.hsts_excluded_hosts"
+    assert repr(host) in caught.value.problem
+
+
+def test_excluded_hosts_are_stored_normalised() -> None:
+    settings = parse_settings(
+        {
+            "environment": {
+                "hsts_excluded_hosts": ["Name.", "[0:0::1]", "::FFFF:1.2.3.4"]
+            }
+        }
+    )
+    assert settings.environment.hsts_excluded_hosts == (
+        "name",
+        "::1",
+        "::ffff:102:304",
+    )

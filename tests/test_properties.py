@@ -94,6 +94,7 @@ from flask_enforce_https.settings import (
     APPLICATION_KEYS,
     DEFAULT_EXCLUDED_HOSTS,
     ENVIRONMENT_KEYS,
+    dotted_key,
     parse_settings,
 )
 
@@ -1290,8 +1291,9 @@ def parse_or_refuse(data: object) -> Settings | SettingsError:
 
 
 def key_paths(data: object) -> set[str]:
-    """Every dotted key path in ``data``."""
-    return {".".join(path) for path, _ in walk(data)}
+    """Every dotted key path in ``data``, written as errors write them (a part
+    that is not a bare name quoted and escaped)."""
+    return {dotted_key(path) for path, _ in walk(data)}
 
 
 @settings(max_examples=500, deadline=None)

@@ -14,7 +14,8 @@ from conftest import create_app
 from flask import Flask
 
 from flask_enforce_https import ConfigurationError, SettingsError, signals
-from flask_enforce_https.sources import MAX_SIZE, FileSource
+from flask_enforce_https.settings import Settings
+from flask_enforce_https.sources import MAX_SIZE, STABLE_FOR, FileSource
 
 FORCED = "[environment]\nforce_https_screens = true\n"
 OPEN = "[environment]\nforce_https_screens = false\n"
@@ -78,6 +79,11 @@ def test_bad_reload_interval(tmp_path: Path, interval: object) -> None:
         create_app(str(path), ENFORCE_HTTPS_RELOAD_INTERVAL=interval)
 
 
+DEEP_TOML = b"[environment]\nexempt_paths = " + b"[" * 5000 + b"]" * 5000 + b"\n"
+DEEP_JSON = b'{"environment": {"exempt_paths": ' + b"[" * 100000 + b"]" * 100000 + b"}}"
+LONG_INT_TOML = b"[environment]\nhsts_max_age = " + b"1" * 5000 + b"\n"
+LONG_INT_JSON = b'{"environment": {"hsts_max_age": ' + b"1" * 5000 + b"}}"
+
 BAD_FILES: list[tuple[str, str, bytes, str, str, int | None]] = [
     ("toml-syntax", "s.toml", b"[environment]\nhsts = \n", "", "invalid TOML", 2),
     ("json-syntax", "s.json", b'{"environment": {\n"hsts": true,\n}}', "",
@@ -99,6 +105,13 @@ BAD_FILES: list[tuple[str, str, bytes, str, str, int | None]] = [
     ("empty", "s.toml", b"", "", "empty", None),
     ("blank", "s.json", b"  \n\n", "", "empty", None),
     ("binary", "s.toml", b"\x00\xff\xfe garbage \x80", "", "not UTF-8", None),
+    ("toml-deep", "s.toml", DEEP_TOML, "", "nested too deeply", None),
+    ("json-deep", "s.json", DEEP_JSON, "", "nested too deeply", None),
+    ("toml-long-int", "s.toml", LONG_INT_TOML, "", "ValueError", None),
+    ("json-long-int", "s.json", LONG_INT_JSON, "", "ValueError", None),
+    ("json-duplicate", "s.json",
+     b'{"environment": {"hsts": true, "hsts": false}}', "",
+     "'hsts' appears twice", None),
 ]  # fmt: skip
 
 
@@ -177,6 +190,8 @@ BAD_VERSIONS: list[tuple[str, bytes | None]] = [
     ("empty", b""),
     ("binary", b"\xff\xfe\x00\x00"),
     ("deleted", None),
+    ("deep", DEEP_TOML),
+    ("long-int", LONG_INT_TOML),
 ]
 
 
@@ -274,10 +289,17 @@ def test_reload_interval_is_honoured(
         assert source.current().environment.force_https_screens is False
     assert stats == [], "no stat within the interval"
     now[0] = 102.0
-    assert source.current().environment.force_https_screens is True
+    # The change is seen, and applied once a second read agrees.
+    assert source.current().environment.force_https_screens is False
     assert len(stats) == 1, "one stat when due"
+    now[0] = 102.0 + STABLE_FOR - 0.01
+    assert source.current().environment.force_https_screens is False
+    assert len(stats) == 1, "nothing within the stability window"
+    now[0] = 102.0 + STABLE_FOR
+    assert source.current().environment.force_https_screens is True
+    assert len(stats) == 2
     source.current()
-    assert len(stats) == 1
+    assert len(stats) == 2
 
 
 def test_two_apps_share_one_file(tmp_path: Path) -> None:
@@ -379,3 +401,203 @@ def test_bad_version_gone_then_back_is_reported_again(tmp_path: Path) -> None:
         "expected true or false, got 1",
     ]
     assert "got 1" in source.status().state
+
+
+# -- any failure is a rejected version, and retried ------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(DEEP_TOML, id="deep-toml"),
+        pytest.param(LONG_INT_TOML, id="long-int-toml"),
+    ],
+)
+def test_parse_crash_is_rejected_and_retried_not_skipped(
+    tmp_path: Path, data: bytes
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(FORCED)
+    app = reloading_app(path)
+    source = app.extensions["enforce_https"].source
+    errors: list[SettingsError] = []
+    source.rejected.append(errors.append)
+    write(path, data)
+    # Old enough that an unchanged stat would count as settled.
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    for _ in range(3):
+        assert status(app) == 301, "last known good, never a 500"
+        assert "stale" in source.status().state
+    assert len(errors) == 1
+    assert str(path) in str(errors[0])
+    write(path, OPEN)
+    assert status(app) == 200
+    assert source.status().state == "ok"
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        pytest.param("a\nWARNING forged", '"a\\nWARNING forged"', id="newline"),
+        pytest.param("a\x1b[31mred", '"a\\u001b[31mred"', id="escape"),
+    ],
+)
+def test_unknown_key_is_escaped_in_errors_and_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key: str, shown: str
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"environment": {}}))
+    app = reloading_app(path)
+    write(path, json.dumps({"environment": {key: True}}))
+    with caplog.at_level(logging.ERROR, logger="flask_enforce_https"):
+        status(app)
+    [record] = caplog.records
+    message = record.getMessage()
+    assert "\n" not in message
+    assert "\x1b" not in message
+    assert f"environment.{shown}: unknown setting" in message
+    with pytest.raises(SettingsError) as info:
+        create_app(str(path))
+    assert "\n" not in str(info.value)
+    assert "\x1b" not in str(info.value)
+
+
+def test_application_name_is_escaped_in_the_reload_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"environment": {}}))
+    app = reloading_app(path)
+    name = "x\nERROR forged line"
+    write(path, json.dumps({"applications": {name: {"secure_cookies": True}}}))
+    with caplog.at_level(logging.INFO, logger="flask_enforce_https"):
+        status(app)
+    [record] = caplog.records
+    assert "\n" not in record.getMessage()
+    assert 'applications."x\\nERROR forged line".secure_cookies' in record.getMessage()
+
+
+# -- only regular files are read --------------------------------------------------
+
+
+def _create_app_within(seconds: float, settings: str) -> BaseException | None:
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            create_app(settings)
+        except BaseException as e:  # reported to the test
+            outcome.append(e)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "reading the settings hung"
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    os.mkfifo(path)
+    error = _create_app_within(5, str(path))
+    assert isinstance(error, SettingsError)
+    assert error.source == str(path)
+    assert "FIFO" in error.problem
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        pytest.param("/dev/zero", "a device", id="dev-zero"),
+        pytest.param(".", "a directory", id="directory"),
+    ],
+)
+def test_only_regular_files_are_read(tmp_path: Path, target: str, kind: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.symlink_to(tmp_path if target == "." else target)
+    error = _create_app_within(5, str(path))
+    assert isinstance(error, SettingsError)
+    assert kind in error.problem
+
+
+def test_a_fifo_in_place_of_a_running_file_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(FORCED)
+    source = FileSource(path, 0)
+    path.unlink()
+    os.mkfifo(path)
+    source.current()  # returns: the FIFO is not read
+    assert "FIFO" in source.status().state
+    assert source.current().environment.force_https_screens is True
+
+
+# -- a version is applied only once it is stable -----------------------------------
+
+WHOLE = FORCED + 'exempt_paths = ["/healthz"]\n'
+#: A prefix of WHOLE cut at a line boundary: valid, and looser.
+PREFIX = "[environment]\n"
+
+
+def test_a_half_written_file_is_never_applied(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(OPEN)
+    now = [100.0]
+    source = FileSource(path, 1, clock=lambda: now[0], stable_for=0.3)
+    applied: list[Settings] = []
+    source.applied.append(lambda settings, changes: applied.append(settings))
+    with path.open("w") as f:  # in place, as `cat > file` or an editor would
+        f.write(PREFIX)
+        f.flush()
+        now[0] = 101.0
+        source.current()  # the prefix is seen: it waits for a second read
+        assert applied == []
+        f.write(WHOLE[len(PREFIX) :])
+    now[0] = 101.3
+    source.current()  # it changed meanwhile: the whole file waits its turn
+    assert applied == []
+    now[0] = 101.59
+    source.current()
+    assert applied == [], "nothing is read within the window"
+    now[0] = 101.6
+    assert source.current().environment.exempt_paths == ("/healthz",)
+    assert [s.environment.exempt_paths for s in applied] == [("/healthz",)]
+    assert source.status().state == "ok"
+
+
+def test_a_bad_version_is_rejected_only_once_stable(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(FORCED)
+    now = [100.0]
+    source = FileSource(path, 1, clock=lambda: now[0], stable_for=0.3)
+    errors: list[SettingsError] = []
+    source.rejected.append(errors.append)
+    path.write_text("[environment]\nforce_https_screens = ")  # half-written
+    now[0] = 101.0
+    source.current()
+    path.write_text(OPEN)
+    now[0] = 101.3
+    source.current()
+    now[0] = 101.6
+    assert source.current().environment.force_https_screens is False
+    assert errors == [], "the half-written version was never reported"
+
+
+def test_start_up_waits_for_a_file_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    with path.open("w") as f:
+        f.write(PREFIX)
+        f.flush()
+
+        def finish() -> None:
+            f.write(WHOLE[len(PREFIX) :])
+            f.flush()
+
+        timer = threading.Timer(0.1, finish)
+        timer.start()
+        try:
+            source = FileSource(path, 2, stable_for=0.3)
+        finally:
+            timer.join()
+    assert source.current().environment.exempt_paths == ("/healthz",)

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from .. import edits
+from .. import audit, edits
 from ..errors import EnforceHTTPSError, SettingsError
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
@@ -115,9 +115,11 @@ def _apply(scope: str, values: dict[str, object]) -> None:
         )
     if scope == "environment":
         click.echo(f"[environment] applies to every application reading {source.path}.")
+    # A check sees the change within the interval; it applies once a read
+    # one stability window later agrees (docs/settings.rst, Hot reload).
     click.echo(
         f"Written to {source.path}; running applications apply it within"
-        f" {source.interval:g} s."
+        f" {source.interval + source.stable_for:g} s."
     )
 
 
@@ -211,14 +213,29 @@ def unset(keys: tuple[str, ...], application: str | None) -> None:
 @FORMAT
 def history(fmt: str) -> None:
     """Print the audit log of changes made with 'flask https set'."""
+    log = audit_log(app_state())
     try:
-        entries = edits.history(audit_log(app_state()))
+        found = audit.history(log)
     except EnforceHTTPSError as e:
         raise click.ClickException(str(e)) from None
+    for number, why in found.skipped:
+        click.echo(f"{log}, line {number}: skipped, {why}", err=True)
     if fmt == "json":
-        click.echo(json.dumps(entries, indent=2))
+        click.echo(json.dumps(found.entries, indent=2))
         return
-    for entry in entries:
-        where = f"{entry.get('scope')}.{entry.get('key')}"
+    for entry in found.entries:
+        where = f"{_printable(entry.get('scope'))}.{_printable(entry.get('key'))}"
         old, new = json.dumps(entry.get("old")), json.dumps(entry.get("new"))
-        click.echo(f"{entry.get('time')}  {entry.get('user')}  {where}: {old} -> {new}")
+        click.echo(
+            f"{_printable(entry.get('time'))}  {_printable(entry.get('user'))}"
+            f"  {where}: {old} -> {new}"
+        )
+
+
+def _printable(value: object) -> str:
+    # Names come from the log: a newline or an escape sequence in one must
+    # not forge a line or move the cursor.
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
