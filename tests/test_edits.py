@@ -94,7 +94,7 @@ secure_cookies = true
         ),
         pytest.param(
             "environment = {hsts = false}\napplications.shop.secure_cookies = true\n",
-            ["set", "force_https_screens=true", "--app", "shop"],
+            ["set", "force_https_screens=true", "--application", "shop"],
             [
                 "environment = {hsts = false}",
                 "applications.shop.secure_cookies = true\n"
@@ -156,7 +156,7 @@ def test_unset_removes_an_application_table_it_empties(
             "[applications.shop]\nsecure_cookies = true\n",
             name,
         )
-    assert cli(path, "unset", "secure_cookies", "--app", "shop").exit_code == 0
+    assert cli(path, "unset", "secure_cookies", "--application", "shop").exit_code == 0
     assert cli(path, "unset", "hsts").exit_code == 0
     text = path.read_text()
     assert "shop" not in text
@@ -171,7 +171,7 @@ def test_unset_keeps_an_application_table_with_other_keys(tmp_path: Path) -> Non
         "[environment]\n[applications.shop]\nsecure_cookies = true\n"
         "force_https_screens = true\n",
     )
-    assert cli(path, "unset", "secure_cookies", "--app", "shop").exit_code == 0
+    assert cli(path, "unset", "secure_cookies", "--application", "shop").exit_code == 0
     assert tomllib.loads(path.read_text())["applications"] == {
         "shop": {"force_https_screens": True}
     }

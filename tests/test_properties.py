@@ -35,6 +35,9 @@ What the generators leave out, and why:
   parses ``//evil.com`` as a host, refuses CR/LF in header values and
   upper-cases methods. A missing Host cannot be expressed that way (the
   test client always sets one), so an empty Host stands for it.
+* A query never holds a raw CR or LF (a path may): servers end the request
+  line there, and werkzeug's own trailing-slash redirect, which copies the
+  query unencoded into its Location, raises on one.
 * Methods are RFC 9110 tokens: servers refuse anything else before the
   application sees it. Werkzeug upper-cases the method for the application
   (``get`` is ``GET``), and the model does the same.
@@ -290,7 +293,11 @@ def requests(
         path += draw(SUFFIXES)
     if draw(st.booleans()):
         path += "?" + draw(SUFFIXES)
-    return method, path
+    # No raw CR or LF in a query: no server delivers one (they end the
+    # request line), and werkzeug's own slash redirect, which copies the
+    # query as it is, raises on it. In the path they stay.
+    head, mark, query = path.partition("?")
+    return method, head + mark + query.replace("\r", "").replace("\n", "")
 
 
 PROTOS = st.one_of(
