@@ -113,7 +113,7 @@ def check(state: AppState, req: Request, app: Flask | None = None) -> Verdict | 
     endpoint = req.endpoint
     routing_error = req.routing_exception
     if isinstance(routing_error, (MethodNotAllowed, RequestRedirect)):
-        endpoint = _endpoint_of_url(app, snapshot, req, routing_error)
+        endpoint = endpoint_of_url(app, snapshot, req, routing_error)
     elif routing_error is not None and not isinstance(routing_error, NotFound):
         # A Host werkzeug cannot route: Flask answers 400 without running a
         # view, where a redirect could send an API's request on with its body.
@@ -148,7 +148,7 @@ def _in_domain(host: str | None, domain: str) -> bool:
     return name is not None and (name == domain or name.endswith(f".{domain}"))
 
 
-def _endpoint_of_url(
+def endpoint_of_url(
     app: Flask,
     snapshot: Snapshot,
     req: Request,

@@ -12,11 +12,11 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Request
 from flask.testing import EnvironBuilder
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
-from .enforce import check, client_view_of, hsts_header
+from .enforce import check, client_view_of, endpoint_of_url, hsts_header
 from .levels import HttpSecurity
 from .middleware import judge
 from .policy import Policy
@@ -127,26 +127,9 @@ def _routed_endpoint(app: Flask, snapshot: Snapshot, request: Request) -> str | 
     URL that matched with another method (405) or only after Flask's slash
     redirect; an integration among several endpoints wins."""
     error = request.routing_exception
-    if error is None:
-        return request.endpoint
-    path = None
-    methods: t.Iterable[str] = ()
-    if isinstance(error, MethodNotAllowed):
-        methods = error.valid_methods or ()
-    elif isinstance(error, RequestRedirect):
-        path = urlsplit(error.new_url).path.removeprefix(request.script_root)
-        methods = (request.method,)
-    adapter = app.create_url_adapter(request)
-    found = None
-    for method in methods:
-        try:
-            rule, _ = adapter.match(path, method=method, return_rule=True)  # type: ignore[union-attr]
-        except HTTPException:
-            continue
-        if snapshot.policy(app, rule.endpoint).kind.is_integration:
-            return str(rule.endpoint)
-        found = found or str(rule.endpoint)
-    return found
+    if isinstance(error, (MethodNotAllowed, RequestRedirect)):
+        return endpoint_of_url(app, snapshot, request, error)
+    return request.endpoint if error is None else None
 
 
 def _flask_answer(request: Request, endpoint: str | None) -> dict[str, t.Any]:
