@@ -121,8 +121,13 @@ def check(state: AppState, req: Request, app: Flask | None = None) -> Verdict | 
     policy = snapshot.policy(app, endpoint)
     if view.conflict:
         return Verdict(400, None, _CONFLICT, policy, BAD_HOST)
-    if not policy.requires_tls or snapshot.is_exempt(req.path):
+    if not policy.requires_tls:
         return None
+    if snapshot.is_exempt(req.path):
+        # Exempt from what the administrator forced, never from the design.
+        policy = policy.exempted
+        if not policy.requires_tls:
+            return None
     if view.secure:
         return _client_certificate(state, environ, policy, view.trusted)
     if policy.kind.is_integration:

@@ -24,12 +24,15 @@ class Policy:
     :param effective: The level in force after the administrator overrides.
     :param reasons: Everything that raised the level above
         ``none``, design time first; empty when nothing did.
+    :param exempt: Whether this is the policy on an exempt path, where the
+        administrator's forcing does not apply.
     """
 
     endpoint: str | None
     design: Design
     effective: HttpSecurity
     reasons: tuple[str, ...]
+    exempt: bool = False
 
     @property
     def kind(self) -> Kind:
@@ -40,6 +43,15 @@ class Policy:
     def requires_tls(self) -> bool:
         """Whether plain HTTP requests are refused or redirected."""
         return self.effective.requires_tls
+
+    @functools.cached_property
+    def exempted(self) -> Policy:
+        """This policy on a path in ``exempt_paths``: exempt from what the
+        administrator forced, never from what the design requires."""
+        design_reasons = self.reasons[: int(self.design.level.requires_tls)]
+        return Policy(
+            self.endpoint, self.design, self.design.level, design_reasons, True
+        )
 
     @functools.cached_property
     def reason(self) -> str:

@@ -28,9 +28,9 @@ class BadURL(ValueError):
     the script name."""
 
 
-def _why_served(secure: bool, policy: Policy, exempt: bool) -> str:
-    if exempt and policy.requires_tls:
-        return "the path is exempt"
+def _why_served(secure: bool, forced: Policy, policy: Policy) -> str:
+    if not secure and forced.requires_tls and not policy.requires_tls:
+        return "the path is in exempt_paths, exempt from what the administrator forced"
     if not secure:
         return "nothing requires HTTPS"
     if policy.effective is HttpSecurity.TLS_CLIENT_CERT:
@@ -47,7 +47,7 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
     snapshot = state.snapshot()
     rows = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        policy = snapshot.policy(app, rule.endpoint)
+        policy = snapshot.rule_policy(app, rule)
         rows.append(
             {
                 "application": state.application,
@@ -59,7 +59,7 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
                 "effective": policy.effective.value,
                 "reasons": list(policy.reasons),
                 "hsts": snapshot.hsts_header is not None,
-                "exempt": snapshot.rule_is_exempt(rule.rule),
+                "exempt": policy.exempt,
             }
         )
     return rows
@@ -220,9 +220,11 @@ def explanation(
         secure, host = client_view_of(state, request.environ)
         verdict = check(state, request)
         if verdict is None:
-            policy = snapshot.policy(app, _routed_endpoint(app, snapshot, request))
+            forced = snapshot.policy(app, _routed_endpoint(app, snapshot, request))
+            exempt = snapshot.is_exempt(request.path)
+            policy = forced.exempted if exempt else forced
         else:
-            policy = verdict.policy
+            forced = policy = verdict.policy
         result: dict[str, t.Any] = {
             "request": f"{request.method} {url}",
             "script_name": target.script_name,
@@ -233,7 +235,7 @@ def explanation(
             "client": f"{'https' if secure else 'http'} to host {host!r}",
         }
         if verdict is None:
-            why = _why_served(secure, policy, snapshot.is_exempt(request.path))
+            why = _why_served(secure, forced, policy)
             answer = _flask_answer(request, policy.endpoint)
             reasons = [why, answer.pop("reason")] if "reason" in answer else [why]
             result.update(answer, reasons=reasons)

@@ -181,6 +181,13 @@ def _paths(value: object) -> tuple[str, ...]:
                 "expected paths starting with '/' without spaces or control"
                 f" characters (end one with '/' to exempt a prefix), got {path!r}"
             )
+        if path == "/":
+            # As a prefix, "/" would exempt every path of every application
+            # reading the settings: enforcement off, by one character.
+            raise ValueError(
+                "'/' would exempt every path; list the exact paths to exempt,"
+                " such as '/healthz', or a narrower prefix ending in '/'"
+            )
     return tuple(paths)
 
 

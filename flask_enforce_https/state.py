@@ -9,6 +9,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from flask import Flask
+from werkzeug.routing import Rule
 
 from . import placement
 from .client_certs import ClientCAs
@@ -55,6 +56,11 @@ class Snapshot:
         self.secure_cookies = environment.secure_cookies or own.secure_cookies
         self.hsts_header = _hsts_header(settings) if environment.hsts else None
         self.hsts_excluded = frozenset(environment.hsts_excluded_hosts)
+        #: Each ``exempt_paths`` entry with the scope that set it.
+        self.exempt_entries = (
+            *(("environment", p) for p in environment.exempt_paths),
+            *((f"application '{application}'", p) for p in own.exempt_paths),
+        )
         paths = (*environment.exempt_paths, *own.exempt_paths)
         self.exempt_exact = frozenset(p for p in paths if not p.endswith("/"))
         self.exempt_prefixes = tuple(p for p in paths if p.endswith("/"))
@@ -110,6 +116,32 @@ class Snapshot:
             return False
         return not any(s in (".", "..") for s in path.split("/"))
 
+    def rule_policy(self, app: Flask, rule: Rule) -> Policy:
+        """Return the policy of every URL of ``rule``: exempt from the
+        administrator's forcing when all of its URLs are exempt.
+
+        :param app: The application.
+        :param rule: A URL rule of the app.
+        """
+        policy = self.policy(app, rule.endpoint)
+        return policy.exempted if self.rule_is_exempt(rule.rule) else policy
+
+    def exempt_reach(self, rules: t.Iterable[Rule]) -> list[tuple[str, str, list[str]]]:
+        """Return each ``exempt_paths`` entry with its scope and the
+        endpoints, among ``rules``, with some URL it exempts.
+
+        :param rules: The application's URL rules.
+        """
+        rules = list(rules)
+        return [
+            (
+                scope,
+                entry,
+                sorted({r.endpoint for r in rules if entry_matches(entry, r.rule)}),
+            )
+            for scope, entry in self.exempt_entries
+        ]
+
     def rule_is_exempt(self, rule: str) -> bool:
         """Whether every URL of a URL rule is exempt.
 
@@ -120,6 +152,21 @@ class Snapshot:
             return self.is_exempt(rule)
         # With converters, only a prefix exempts every URL of the rule.
         return static.startswith(self.exempt_prefixes) and self.is_exempt(static)
+
+
+def entry_matches(entry: str, rule: str) -> bool:
+    """Whether an ``exempt_paths`` entry exempts some URL of a URL rule.
+
+    :param entry: An exact path, or a prefix ending in ``/``.
+    :param rule: The rule as written, converters and all.
+    """
+    static = rule.partition("<")[0]
+    if static == rule:
+        return rule.startswith(entry) if entry.endswith("/") else rule == entry
+    # Some URL of the rule starts with its static part.
+    if entry.endswith("/"):
+        return static.startswith(entry) or entry.startswith(static)
+    return entry.startswith(static)
 
 
 def _hsts_header(settings: Settings) -> str:

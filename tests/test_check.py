@@ -958,28 +958,6 @@ def test_certificate_option_does_not_borrow_the_configured_key(
     assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {
-            "environment": {
-                "secure_cookies": True,
-                "force_https_screens": False,
-                "exempt_paths": ["/healthz"],
-            }
-        }
-    ],
-    ids=["exempt-healthz"],
-)
-def test_exempt_screens_are_not_listed_as_losing_cookies(
-    runner: FlaskCliRunner,
-) -> None:
-    _, findings = check_json(runner)
-    message = one(findings, "cookies-secure-http-screens")["message"]
-    assert "home" in message
-    assert "healthz" not in message
-
-
 # Certificates cryptography cannot fully process ----------------------------
 
 
@@ -1031,9 +1009,10 @@ def test_unprocessable_certificate_is_an_error_finding(
         ),
         pytest.param(
             {},
+            # Exempt from the administrator's forcing only: still redirected.
             {"environment": {"exempt_paths": ["/secure", "/account/"]}},
-            False,
-            id="nothing-redirected",
+            True,
+            id="exempt-design-tls-still-redirected",
         ),
     ],
 )
@@ -1184,7 +1163,8 @@ def test_each_id_constant_is_registered() -> None:
     constants = {
         value
         for module in (deploy.hsts, deploy.cookies, deploy.application,
-                       deploy.hosts, deploy.proxies, deploy.declared)
+                       deploy.hosts, deploy.proxies, deploy.declared,
+                       deploy.exempt)
         for name, value in vars(module).items()
         if name.isupper() and isinstance(value, str) and "-" in value
     }  # fmt: skip

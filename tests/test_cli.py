@@ -501,7 +501,8 @@ def test_explain_exempt_path_is_served_and_says_why(
     explain_runner: FlaskCliRunner,
 ) -> None:
     result = explain(explain_runner, f"{SHOP}/healthz")
-    assert result["effective"] == "tls"
+    # Exempt from what the administrator forced: in force is the design's.
+    assert result["effective"] == "none"
     assert result["outcome"] == "served"
     assert result["status"] is None
     assert any("exempt" in reason for reason in result["reasons"]), result

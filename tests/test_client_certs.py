@@ -725,40 +725,58 @@ def test_shop_partner_over_http_needs_https(client: FlaskClient) -> None:
 # -- exempt paths ----------------------------------------------------------------
 
 
+# An exempt path is exempt from what the administrator forced, never from the
+# design: a tls-client-cert endpoint there still needs its certificate.
+
+
 @pytest.mark.parametrize(
     "settings",
     [{"environment": {"exempt_paths": ["/rest", "/screen"]}}],
     ids=["exempt"],
 )
-@pytest.mark.parametrize("base_url", [HTTPS, "http://localhost"], ids=["https", "http"])
 @pytest.mark.parametrize(
     "endpoint",
     [pytest.param(REST, id="rest"), pytest.param(SCREEN, id="screen")],
 )
-def test_exempt_path_is_served_without_a_certificate(
-    mtls_app: Flask, mtls_client: FlaskClient, base_url: str, endpoint: Endpoint
+def test_exempt_path_still_needs_a_certificate(
+    mtls_app: Flask, mtls_client: FlaskClient, endpoint: Endpoint
 ) -> None:
     with rejections(mtls_app) as calls:
-        response = endpoint.send(mtls_client, base_url=base_url)
-    assert endpoint.served_name(response) == "-"
-    assert calls == []
+        response = endpoint.send(mtls_client, base_url=HTTPS)
+    assert response.status_code == 403
+    assert "no client certificate" in only_rejection(mtls_app, calls)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"environment": {"exempt_paths": ["/rest", "/screen"]}}],
+    ids=["exempt"],
+)
+def test_exempt_path_at_tls_client_cert_is_not_served_over_http(
+    mtls_client: FlaskClient,
+) -> None:
+    assert mtls_client.get("/rest").status_code == 403
+    screen = mtls_client.get("/screen")
+    assert screen.status_code == 301
+    assert screen.headers["Location"].startswith("https://")
 
 
 @pytest.mark.parametrize(
     "settings",
     [{"environment": {"exempt_paths": ["/rest"]}}],
-    ids=["exempt-rest-only"],
+    ids=["exempt-rest"],
 )
-def test_exemption_is_by_path_only(mtls_client: FlaskClient) -> None:
-    assert mtls_client.get("/rest", base_url=HTTPS).status_code == 200
-    assert mtls_client.get("/screen", base_url=HTTPS).status_code == 403
+def test_exempt_path_with_a_certificate_is_served(mtls_client: FlaskClient) -> None:
+    response = mtls_client.get("/rest", **direct(pem("client")))
+    assert REST.served_name(response) == "partner-client"
 
 
 def test_exempt_paths_on_shop_partner() -> None:
+    # The documented client_certificate() example would crash on None.
     app = create_app({"environment": {"exempt_paths": ["/partner"]}})
     response = app.test_client().get("/partner", base_url=HTTPS)
-    assert response.status_code == 200
-    assert response.json == {"partner": True}
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
 
 
 # -- the CA bundle ---------------------------------------------------------------

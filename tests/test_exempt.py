@@ -7,10 +7,12 @@ in ``/``; a path with ``.`` or ``..`` segments never is.
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 import pytest
 from conftest import create_app
+from flask import Flask
 from flask.testing import FlaskClient
 
 from flask_enforce_https import SettingsError
@@ -105,28 +107,55 @@ def test_integrations_outside_exempt_paths_are_refused(
         ("POST", "/soap/open", 200),
         ("POST", "/soap", 403),
     ],
-    ids=["exempt-rest", "other-rest", "exempt-soap-prefix", "soap-outside-prefix"],
+    ids=["forced-rest", "other-rest", "forced-soap-prefix", "tls-soap-in-prefix"],
 )
-def test_exempt_integrations_are_not_refused(
+def test_exempt_integrations_are_exempt_from_forcing_only(
     client: FlaskClient, method: str, path: str, status: int
 ) -> None:
+    # /soap is under the exempt prefix, but its design requires TLS.
     assert client.open(path, method=method).status_code == status
 
 
 @pytest.mark.parametrize(
     "settings",
-    [{"environment": {"exempt_paths": ["/secure", "/account/"]}}],
-    ids=["design-time"],
+    [
+        {"environment": {"exempt_paths": ["/secure", "/account/", "/api/", "/soap"]}},
+        {"environment": {**FORCED, "hsts": True, "exempt_paths": ["/secure", "/api/"]}},
+    ],
+    ids=["design-time", "forced-too"],
 )
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("GET", "/secure"), ("POST", "/secure"), ("GET", "/account/login")],
-    ids=["get", "post", "web-flow"],
+    ("method", "path", "status"),
+    [
+        ("GET", "/secure", 301),
+        ("POST", "/secure", 308),
+        ("GET", "/account/login", 301),
+        ("GET", "/api/orders", 403),
+        ("POST", "/soap", 403),
+    ],
+    ids=["get", "post", "web-flow", "rest", "soap"],
 )
-def test_exempt_paths_win_over_design_time(
-    client: FlaskClient, method: str, path: str
+def test_exempt_paths_never_lower_the_design_time_level(
+    client: FlaskClient, method: str, path: str, status: int
 ) -> None:
-    assert client.open(path, method=method).status_code == 200
+    # No setting lets HTTP through to an endpoint whose design requires TLS.
+    response = client.open(path, method=method)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"environment": {"exempt_paths": ["/"]}},
+        {"applications": {"shop": {"exempt_paths": ["/"]}}},
+    ],
+    ids=["environment", "application"],
+)
+def test_the_root_prefix_is_refused(
+    request: pytest.FixtureRequest, settings: t.Any
+) -> None:
+    with pytest.raises(SettingsError, match="would exempt every path"):
+        request.getfixturevalue("app")
 
 
 @pytest.mark.parametrize(
@@ -233,3 +262,86 @@ def test_invalid_exempt_paths_name_the_key(settings: t.Any, key: str) -> None:
         create_app(settings)
     assert caught.value.key == key
     assert f"{key}: " in str(caught.value)
+
+
+# --------------------------------------------------------------------------
+# What each entry reaches: flask https show and flask https check
+# --------------------------------------------------------------------------
+
+
+def findings_of(app: Flask) -> dict[str, dict[str, str]]:
+    """``flask https check --format json`` findings, by id."""
+    result = app.test_cli_runner().invoke(args=["https", "check", "--format", "json"])
+    return {f["id"]: f for f in json.loads(result.output)}
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {
+            "environment": {**FORCED, "exempt_paths": ["/healthz", "/no-such/"]},
+            "applications": {"shop": {"exempt_paths": ["/api/"]}},
+        }
+    ],
+    ids=["both-scopes"],
+)
+def test_show_lists_what_each_entry_exempts(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["https", "show"])
+    assert result.exit_code == 0, result.output
+    assert "  /healthz (environment): healthz\n" in result.output
+    assert "  /no-such/ (environment): no route of this app\n" in result.output
+    assert "  /api/ (application 'shop'): orders, status\n" in result.output
+    rows = json.loads(
+        app.test_cli_runner().invoke(args=["https", "show", "--format", "json"]).output
+    )
+    by_endpoint = {row["endpoint"]: row for row in rows}
+    # Exempt from forcing: the design's level is in force.
+    assert by_endpoint["healthz"]["effective"] == "none"
+    assert by_endpoint["status"]["effective"] == "none"
+    assert by_endpoint["orders"]["effective"] == "tls"
+    assert by_endpoint["page"]["effective"] == "tls"
+
+
+@pytest.mark.parametrize(
+    ("exempt", "expected"),
+    [
+        pytest.param(
+            {"environment": {"exempt_paths": ["/api/", "/secure"]}},
+            {"exempt-path-design-tls": "warning"},
+            id="design-tls",
+        ),
+        pytest.param(
+            {"applications": {"shop": {"exempt_paths": ["/helthz"]}}},
+            {"exempt-path-no-route": "warning"},
+            id="no-route-application",
+        ),
+        pytest.param(
+            {"environment": {"exempt_paths": ["/orders-app-only"]}},
+            {"exempt-path-no-route-environment": "info"},
+            id="no-route-environment",
+        ),
+        pytest.param(
+            {"environment": {"hsts": True, "exempt_paths": ["/healthz"]}},
+            {"exempt-path-hsts": "warning"},
+            id="hsts-screen",
+        ),
+        pytest.param(
+            {"environment": {**FORCED, "exempt_paths": ["/healthz"]}},
+            {},
+            id="nothing-to-say",
+        ),
+    ],
+)
+def test_check_reports_entries_that_do_nothing_or_too_much(
+    exempt: t.Any, expected: dict[str, str]
+) -> None:
+    found = findings_of(create_app(exempt, ENFORCE_HTTPS_HOST="localhost"))
+    reported = {i: f["severity"] for i, f in found.items() if i.startswith("exempt-")}
+    assert reported == expected
+
+
+def test_design_tls_finding_names_the_entries_and_endpoints() -> None:
+    app = create_app({"environment": {"exempt_paths": ["/api/", "/healthz"]}})
+    message = findings_of(app)["exempt-path-design-tls"]["message"]
+    assert "'/api/' (environment): orders" in message
+    assert "healthz" not in message

@@ -66,6 +66,19 @@ def show(fmt: str) -> None:
     width = terminal_width()
     for line in head:
         click.echo(textwrap.fill(line, width, subsequent_indent="  ") if line else "")
+    reach = snapshot.exempt_reach(the_app().url_map.iter_rules())
+    if reach:
+        click.echo("Exempt paths (from what the administrator forced only):")
+        for scope, entry, endpoints in reach:
+            line = (
+                f"{entry} ({scope}): {', '.join(endpoints) or 'no route of this app'}"
+            )
+            click.echo(
+                textwrap.fill(
+                    line, width, initial_indent="  ", subsequent_indent="    "
+                )
+            )
+        click.echo("")
     heading, groups = table(rows, width)
     click.echo(heading)
     for row, lines in zip(rows, groups, strict=True):

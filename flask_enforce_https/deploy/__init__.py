@@ -8,7 +8,15 @@ Each check is a small function registered for one finding id (see
 
 from __future__ import annotations
 
-from . import application, cookies, declared, hosts, hsts, proxies  # noqa: F401
+from . import (  # noqa: F401
+    application,
+    cookies,
+    declared,
+    exempt,
+    hosts,
+    hsts,
+    proxies,
+)
 from .registry import Context, DeployCheck, deploy_findings, register, registered
 
 __all__ = ["Context", "DeployCheck", "deploy_findings", "register", "registered"]

@@ -36,14 +36,13 @@ class Context:
 
     @functools.cached_property
     def policies(self) -> list[Policy]:
-        """The effective policies of the URL rules, but for static files
-        (which need no cookies) and exempt paths (open on purpose)."""
+        """The effective policies of the URL rules (exempt from the
+        administrator's forcing on exempt paths), but for static files, which
+        need no cookies."""
         return [
-            self.snapshot.policy(self.app, rule.endpoint)
+            self.snapshot.rule_policy(self.app, rule)
             for rule in self.app.url_map.iter_rules()
-            if rule.endpoint != "static"
-            and not rule.endpoint.endswith(".static")
-            and not self.snapshot.rule_is_exempt(rule.rule)
+            if rule.endpoint != "static" and not rule.endpoint.endswith(".static")
         ]
 
 
