@@ -12,7 +12,7 @@ from .client_certs import client_certificate
 from .declarations import Kind
 from .errors import ConfigurationError, EnforceHTTPSError, SettingsError
 from .extension import EnforceHTTPS
-from .levels import HttpSecurity
+from .levels import HttpSecurity, Level
 from .policy import Policy
 from .settings import Settings
 
@@ -22,6 +22,7 @@ __all__ = [
     "EnforceHTTPSError",
     "HttpSecurity",
     "Kind",
+    "Level",
     "Policy",
     "Settings",
     "SettingsError",

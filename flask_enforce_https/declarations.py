@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask
 
 from .errors import ConfigurationError
-from .levels import HttpSecurity
+from .levels import HttpSecurity, Level
 
 #: The attribute under which a declaration is stored on its target.
 ATTRIBUTE = "__enforce_https__"
@@ -78,7 +78,7 @@ class Decorator(t.Protocol):
         ...
 
 
-def declare(kind: Kind, level: HttpSecurity | str | None) -> Decorator:
+def declare(kind: Kind, level: Level | None) -> Decorator:
     """Return a decorator recording ``kind`` and ``level`` on its target.
 
     :param kind: The endpoint kind.

@@ -13,7 +13,7 @@ from .checks import app_hosts, certificate_findings
 from .cli import https_cli
 from .declarations import Kind, declare
 from .errors import EnforceHTTPSError
-from .levels import HttpSecurity
+from .levels import HttpSecurity, Level
 from .middleware import HTTPSMiddleware
 
 if t.TYPE_CHECKING:
@@ -87,7 +87,7 @@ class EnforceHTTPS:
         _log_certificate_problems(app)
 
     @staticmethod
-    def screen(level: HttpSecurity | str | None = None) -> Decorator:
+    def screen(level: Level | None = None) -> Decorator:
         """Declare a screen (an HTML view), or the default of a web flow.
 
         Works above or below ``@app.route`` and returns the function
@@ -100,7 +100,7 @@ class EnforceHTTPS:
         return declare(Kind.SCREEN, level)
 
     @staticmethod
-    def rest(level: HttpSecurity | str = HttpSecurity.TLS) -> Decorator:
+    def rest(level: Level = HttpSecurity.TLS) -> Decorator:
         """Declare an exposed REST endpoint (TLS unless said otherwise).
 
         Plain-HTTP requests to it are refused with 403
@@ -111,7 +111,7 @@ class EnforceHTTPS:
         return declare(Kind.REST, level)
 
     @staticmethod
-    def soap(level: HttpSecurity | str = HttpSecurity.NONE) -> Decorator:
+    def soap(level: Level = HttpSecurity.NONE) -> Decorator:
         """Declare an exposed SOAP endpoint.
 
         Plain-HTTP requests to it, when it needs TLS, are refused with 403

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import functools
+import typing as t
 
 from .errors import ConfigurationError
 
 
+@functools.total_ordering
 class HttpSecurity(enum.Enum):
     """How an endpoint may be reached, ordered from loosest to strictest.
 
@@ -49,20 +52,10 @@ class HttpSecurity(enum.Enum):
             return NotImplemented
         return _RANK[self] < _RANK[other]
 
-    def __le__(self, other: object) -> bool:
-        if not isinstance(other, HttpSecurity):
-            return NotImplemented
-        return _RANK[self] <= _RANK[other]
-
-    def __gt__(self, other: object) -> bool:
-        if not isinstance(other, HttpSecurity):
-            return NotImplemented
-        return _RANK[self] > _RANK[other]
-
-    def __ge__(self, other: object) -> bool:
-        if not isinstance(other, HttpSecurity):
-            return NotImplemented
-        return _RANK[self] >= _RANK[other]
-
 
 _RANK = {level: rank for rank, level in enumerate(HttpSecurity)}
+
+#: A level, or its value as a string: what the decorators accept. A typo
+#: such as ``"tsl"`` is a type error, and at run time a
+#: :class:`~flask_enforce_https.ConfigurationError`.
+Level: t.TypeAlias = HttpSecurity | t.Literal["none", "tls", "tls-client-cert"]
