@@ -20,8 +20,9 @@ from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
 from .levels import HttpSecurity
 from .location import hostname, https_location
+from .middleware import judge
 from .policy import Policy
-from .proxies import VIEW_KEY, ClientView, client_view
+from .proxies import VIEW_KEY, ClientView
 from .responses import (
     BAD_HOST,
     CLIENT_CERTIFICATE_REQUIRED,
@@ -67,9 +68,8 @@ def judged_by(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Sn
     """Return how the client came and the settings a request is judged by.
 
     :class:`~flask_enforce_https.middleware.HTTPSMiddleware` leaves both in
-    the environ; for a request that did not pass through it (such as
-    ``flask https explain``'s) they are worked out here, without changing
-    what the application sees.
+    the environ; for a request that did not pass through it they are worked
+    out here the same way.
 
     :param state: The application's state.
     :param environ: The WSGI environ.
@@ -77,11 +77,7 @@ def judged_by(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Sn
     view = environ.get(VIEW_KEY)
     snapshot = environ.get(SNAPSHOT_KEY)
     if view is None or snapshot is None:
-        snapshot = state.snapshot()
-        view = client_view(environ, snapshot.proxies)
-        if view.conflict and state.host is not None:
-            view = ClientView(view.secure, state.host, True)
-        environ[VIEW_KEY], environ[SNAPSHOT_KEY] = view, snapshot
+        return judge(state, environ)
     return view, snapshot
 
 
