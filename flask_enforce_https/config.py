@@ -21,9 +21,6 @@ from .settings import Settings, parse_settings
 from .sources import FORMATS, FileSource
 from .state import AppState, SettingsSource, StaticSource
 
-if t.TYPE_CHECKING:
-    from .extension import EnforceHTTPS
-
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 DEFAULTS: dict[str, t.Any] = {
@@ -204,11 +201,10 @@ def settings_source(app: Flask, interval: float) -> SettingsSource:
     return source
 
 
-def app_state(extension: EnforceHTTPS, app: Flask) -> AppState:
+def app_state(app: Flask) -> AppState:
     """Validate every ``ENFORCE_HTTPS_*`` key of ``app`` once, and return the
     state the extension keeps for it.
 
-    :param extension: The extension registering itself.
     :param app: The application, its config defaults already set.
     :raises ConfigurationError: A key has a bad value; the error names it.
     :raises SettingsError: The administrator settings are invalid.
@@ -216,7 +212,6 @@ def app_state(extension: EnforceHTTPS, app: Flask) -> AppState:
     conf = app.config
     host, domain = pinned_hosts(app, canonical_host(conf))
     state = AppState(
-        extension=extension,
         application=application(app),
         default=HttpSecurity.coerce(
             conf["ENFORCE_HTTPS_DEFAULT_SECURITY"], "ENFORCE_HTTPS_DEFAULT_SECURITY"

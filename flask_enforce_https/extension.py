@@ -75,7 +75,7 @@ class EnforceHTTPS:
             )
         for key, value in config.DEFAULTS.items():
             app.config.setdefault(key, value)
-        state = config.app_state(self, app)
+        state = config.app_state(app)
         state.snapshot()  # fail now, not on the first request
         state.scan(app)
         app.extensions[EXTENSION_KEY] = state

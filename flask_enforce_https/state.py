@@ -22,10 +22,6 @@ from .proxies import TrustedProxies
 from .settings import Settings
 from .sources import Status
 
-if t.TYPE_CHECKING:
-    from .extension import EnforceHTTPS
-
-
 _HOSTS_REMEMBERED = 1024
 #: Where :class:`~flask_enforce_https.middleware.HTTPSMiddleware` leaves the
 #: :class:`Snapshot` a request is judged by, so that a reload in between
@@ -212,7 +208,6 @@ class AppState:
     """What the extension keeps for one application, in
     ``app.extensions["enforce_https"]``.
 
-    :param extension: The :class:`EnforceHTTPS` instance that owns it.
     :param application: The application's name in the settings.
     :param default: ``ENFORCE_HTTPS_DEFAULT_SECURITY``.
     :param redirect_code: For GET and HEAD.
@@ -227,7 +222,6 @@ class AppState:
     :param client_ca: Verifies client certificates, when configured.
     """
 
-    extension: EnforceHTTPS
     application: str
     default: HttpSecurity
     redirect_code: int

@@ -36,8 +36,9 @@ def test_init_app_registers_state_and_config_defaults() -> None:
 
 def test_constructor_with_app_is_init_app() -> None:
     app = Flask("shop")
-    ext = EnforceHTTPS(app)
-    assert app.extensions["enforce_https"].extension is ext
+    EnforceHTTPS(app)
+    assert isinstance(app.extensions["enforce_https"], AppState)
+    assert app.extensions["enforce_https"].application == "shop"
 
 
 def test_one_instance_serves_several_apps() -> None:
