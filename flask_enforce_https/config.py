@@ -229,6 +229,7 @@ def app_state(app: Flask) -> AppState:
         host=host,
         domain=domain,
         source=settings_source(app, reload_interval(conf)),
+        app=weakref.ref(app),
         client_ca=client_ca(conf),
     )
     for key in (

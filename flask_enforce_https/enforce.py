@@ -12,7 +12,7 @@ import logging
 import typing as t
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -90,15 +90,13 @@ def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
     return snapshot.hsts_for(host)
 
 
-def check(state: AppState, req: Request, app: Flask | None = None) -> Verdict | None:
+def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     """Decide what to do with ``req``: ``None`` to serve it as it came.
 
     :param state: The application's state.
     :param req: The request, after URL matching.
-    :param app: The application; the current one when not given.
+    :param app: The application.
     """
-    if app is None:
-        app = t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
     if not state.scanned:
         state.scan(app)
         state.scanned = True
@@ -114,7 +112,7 @@ def check(state: AppState, req: Request, app: Flask | None = None) -> Verdict | 
         # A Host werkzeug cannot route: Flask answers 400 without running a
         # view, where a redirect could send an API's request on with its body.
         return None
-    policy = snapshot.policy(app, endpoint)
+    policy = snapshot.policy(endpoint)
     if view.conflict:
         return Verdict(400, None, _CONFLICT, policy, BAD_HOST)
     if not policy.requires_tls:
@@ -177,7 +175,7 @@ def endpoint_of_url(
             rule, _ = adapter.match(path, method=method, return_rule=True)
         except HTTPException:
             continue
-        if snapshot.policy(app, rule.endpoint).kind.is_integration:
+        if snapshot.policy(rule.endpoint).kind.is_integration:
             return str(rule.endpoint)
         found = found or str(rule.endpoint)
     return found

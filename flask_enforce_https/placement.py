@@ -175,9 +175,7 @@ def check(app: Flask) -> None:
     :raises ConfigurationError: Some method of a class-based view is
         declared.
     """
-    # At the first request, app is current_app, a proxy: keep the app.
-    real = getattr(app, "_get_current_object", lambda: app)()
-    _apps.add(real)
+    _apps.add(app)
     refuse_declared_methods(app)
     if has_request_context():
         for function in unrouted(app):

@@ -47,7 +47,7 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
     snapshot = state.snapshot()
     rows = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        policy = snapshot.rule_policy(app, rule)
+        policy = snapshot.rule_policy(rule)
         rows.append(
             {
                 "application": state.application,
@@ -218,9 +218,9 @@ def explanation(
         request = context.request
         snapshot = state.snapshot()
         secure, host = client_view_of(state, request.environ)
-        verdict = check(state, request)
+        verdict = check(state, request, app)
         if verdict is None:
-            forced = snapshot.policy(app, _routed_endpoint(app, snapshot, request))
+            forced = snapshot.policy(_routed_endpoint(app, snapshot, request))
             exempt = snapshot.is_exempt(request.path)
             policy = forced.exempted if exempt else forced
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import typing as t
+import weakref
 from dataclasses import dataclass, field
 
 from flask import Flask
@@ -14,7 +15,7 @@ from werkzeug.routing import Rule
 from . import placement
 from .client_certs import ClientCAs
 from .declarations import design_for
-from .errors import ConfigurationError
+from .errors import ConfigurationError, EnforceHTTPSError
 from .levels import HttpSecurity
 from .location import hostname
 from .policy import Policy, resolve
@@ -39,12 +40,21 @@ class Snapshot:
     :param settings: The validated settings.
     :param application: This application's name in them.
     :param default: The level of endpoints that declare none.
+    :param app: The application, to find each endpoint's view and
+        blueprints; weakly, as the app owns its state.
     """
 
-    def __init__(self, settings: Settings, application: str, default: HttpSecurity):
+    def __init__(
+        self,
+        settings: Settings,
+        application: str,
+        default: HttpSecurity,
+        app: weakref.ref[Flask],
+    ):
         environment = settings.environment
         own = settings.application(application)
         self.settings = settings
+        self._app = app
         self.application = application
         self.default = default
         self.trusted = environment.trusted_proxies
@@ -63,15 +73,17 @@ class Snapshot:
         self._policies: dict[str | None, Policy] = {}
         self._hsts_by_host: dict[str | None, str | None] = {}
 
-    def policy(self, app: Flask, endpoint: str | None) -> Policy:
+    def policy(self, endpoint: str | None) -> Policy:
         """Return the effective policy of ``endpoint``, cached.
 
-        :param app: The application, to find the view and its blueprints.
         :param endpoint: The endpoint, or ``None`` for unmatched URLs.
         """
         try:
             return self._policies[endpoint]
         except KeyError:
+            app = self._app()
+            if app is None:  # pragma: no cover - the app owns the snapshot
+                raise EnforceHTTPSError("the application is gone") from None
             design = design_for(app, endpoint, self.default)
             policy = resolve(endpoint, design, self.settings, self.application)
             # Concurrent misses compute the same value; the last write wins.
@@ -112,14 +124,13 @@ class Snapshot:
             return False
         return not any(s in (".", "..") for s in path.split("/"))
 
-    def rule_policy(self, app: Flask, rule: Rule) -> Policy:
+    def rule_policy(self, rule: Rule) -> Policy:
         """Return the policy of every URL of ``rule``: exempt from the
         administrator's forcing when all of its URLs are exempt.
 
-        :param app: The application.
         :param rule: A URL rule of the app.
         """
-        policy = self.policy(app, rule.endpoint)
+        policy = self.policy(rule.endpoint)
         return policy.exempted if self.rule_is_exempt(rule.rule) else policy
 
     def exempt_reach(self, rules: t.Iterable[Rule]) -> list[tuple[str, str, list[str]]]:
@@ -229,6 +240,8 @@ class AppState:
     port: int
     host: str | None
     source: SettingsSource
+    #: The application, weakly: it owns its state.
+    app: weakref.ref[Flask]
     domain: str | None = None
     client_ca: ClientCAs | None = None
     #: Whether any endpoint is at ``tls-client-cert``.
@@ -243,7 +256,7 @@ class AppState:
         if isinstance(self.source, StaticSource):
             # Settings from the config never change: one snapshot for good.
             self._static = Snapshot(
-                self.source.settings, self.application, self.default
+                self.source.settings, self.application, self.default, self.app
             )
 
     def snapshot(self) -> Snapshot:
@@ -254,7 +267,7 @@ class AppState:
         settings = self.source.current()
         snapshot = self._snapshot
         if snapshot is None or snapshot.settings is not settings:
-            snapshot = Snapshot(settings, self.application, self.default)
+            snapshot = Snapshot(settings, self.application, self.default, self.app)
             self._snapshot = snapshot
         return snapshot
 

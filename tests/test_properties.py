@@ -996,7 +996,8 @@ def expected_hsts(scenario: Scenario, route: Route, outcome: Outcome) -> list[st
         name.strip().lower().strip("[]")
         for name in environment.get("hsts_excluded_hosts", DEFAULT_EXCLUDED_HOSTS)
     }
-    name = url_host(host)
+    # Proxies that disagree on the host leave it unknown: no exclusion.
+    name = None if view.conflict else url_host(host)
     if name is not None and name.strip("[]") in excluded:
         return []
     value = f"max-age={environment.get('hsts_max_age', 31536000)}"

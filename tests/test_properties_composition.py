@@ -42,7 +42,8 @@ PROPERTY = settings(
 )
 PROXY = "10.0.0.1"
 HSTS = "Strict-Transport-Security"
-LATIN1 = st.characters(max_codepoint=0xFF)
+#: What a header value can hold: servers end a header line at CR or LF.
+LATIN1 = st.characters(max_codepoint=0xFF, exclude_characters="\r\n\x00")
 
 
 def shop(**config: t.Any) -> tuple[Flask, EnforceHTTPS]:

@@ -187,7 +187,11 @@ def app_state() -> AppState:
 
 
 def the_app() -> Flask:
-    return t.cast(Flask, current_app._get_current_object())  # type: ignore[attr-defined]
+    """Return the application the command runs for (not a proxy of it)."""
+    app = app_state().app()
+    if app is None:  # pragma: no cover - the app context holds it
+        raise click.ClickException("the application is gone")
+    return app
 
 
 def when(epoch: float) -> str:

@@ -41,9 +41,7 @@ def design_tls(context: Context) -> str | None:
     found = []
     for scope, entry, endpoints in reached(context):
         tls = [
-            e
-            for e in endpoints
-            if context.snapshot.policy(context.app, e).design.level.requires_tls
+            e for e in endpoints if context.snapshot.policy(e).design.level.requires_tls
         ]
         if tls:
             found.append(f"{entry!r} ({scope}): {', '.join(tls)}")
@@ -106,7 +104,7 @@ def exempt_screens_with_hsts(context: Context) -> str | None:
         screens = [
             e
             for e in endpoints
-            if (policy := context.snapshot.policy(context.app, e)).kind is Kind.SCREEN
+            if (policy := context.snapshot.policy(e)).kind is Kind.SCREEN
             and not policy.design.level.requires_tls
         ]
         if screens:

@@ -49,7 +49,7 @@ def redirect_host_unpinned(context: Context) -> str | None:
             if p.kind is Kind.SCREEN and p.requires_tls
         }
     )
-    if context.snapshot.policy(context.app, None).requires_tls:
+    if context.snapshot.policy(None).requires_tls:
         redirected.append("URLs that match no rule")
     if not redirected:
         return None

@@ -40,7 +40,7 @@ class Context:
         administrator's forcing on exempt paths), but for static files, which
         need no cookies."""
         return [
-            self.snapshot.rule_policy(self.app, rule)
+            self.snapshot.rule_policy(rule)
             for rule in self.app.url_map.iter_rules()
             if rule.endpoint != "static" and not rule.endpoint.endswith(".static")
         ]
