@@ -5,9 +5,6 @@ checked together before a deploy.
 from __future__ import annotations
 
 import datetime
-import ipaddress
-import socket
-import ssl
 import typing as t
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,6 +15,8 @@ from flask import Flask
 from . import certificates as certs
 from . import findings as ids
 from .findings import Finding
+from .handshakes import HANDSHAKES, Handshakes, describe
+from .handshakes import handshakes as shake
 
 # OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
 _VALIDITY_ERRORS = (9, 10)
@@ -180,15 +179,23 @@ def url_findings(
     now: datetime.datetime,
     warning_days: int,
     timeout: float = 10,
+    handshakes: int = HANDSHAKES,
 ) -> list[Finding]:
     """Check the certificate a live server presents at ``url``.
+
+    ``handshakes`` handshakes are made, each on a new connection, and
+    compared: servers behind one address (a load balancer's pool) that
+    present different leaves get ``url-mixed-certificates``, and each leaf
+    is checked on its own. They alternate between reading the leaf
+    unverified and verifying the chain, starting with the former.
 
     :param url: ``https://host[:port]``; its host is checked too.
     :param bundle: PEM roots the server's chain must verify to, or ``None``.
     :param hosts: More host names to check the certificate against.
     :param now: A timezone-aware moment to check validity at.
     :param warning_days: Warn when the leaf expires sooner than this.
-    :param timeout: Seconds to wait for the server.
+    :param timeout: Seconds to wait for the server, at each handshake.
+    :param handshakes: How many handshakes to make, at least 2.
     """
     host: str | None = None
     try:
@@ -206,10 +213,9 @@ def url_findings(
                 "Give the URL as https://host[:port].",
             )
         ]
-    where = f"{url} certificate"
     try:
-        der = _fetch(host, port, timeout, None)
-    except (OSError, ssl.SSLError) as e:
+        seen = shake(host, port, handshakes, timeout, str(bundle) if bundle else "")
+    except OSError as e:
         return [
             Finding(
                 ids.URL_UNREACHABLE,
@@ -218,56 +224,83 @@ def url_findings(
                 "Check that the server is running and reachable.",
             )
         ]
+    found = _failed_handshakes(url, seen, handshakes)
+    leaves = list(seen.leaves)
+    if len(leaves) > 1:
+        found.append(_mixed(url, seen, handshakes))
+    for number, der in enumerate(leaves, 1):
+        where = f"{url} certificate" + (f" #{number}" if len(leaves) > 1 else "")
+        found += _live_leaf_findings(der, [host, *hosts], now, warning_days, where)
+    return found + _refused_chains(url, seen, found)
+
+
+def _live_leaf_findings(
+    der: bytes,
+    hosts: t.Sequence[str],
+    now: datetime.datetime,
+    warning_days: int,
+    where: str,
+) -> list[Finding]:
     try:
         leaf = x509.load_der_x509_certificate(der)
-        unsupported = certs.check_processable([leaf], where)
-        if unsupported:
-            return unsupported
-        found = _leaf_findings([leaf], [host, *hosts], now, warning_days, where)
+        return certs.check_processable([leaf], where) or _leaf_findings(
+            [leaf], hosts, now, warning_days, where
+        )
     except certs.UNPROCESSABLE as e:
         return [certs.unsupported(where, e)]
-    try:
-        _fetch(host, port, timeout, str(bundle) if bundle else "")
-    except ssl.SSLCertVerificationError as e:
-        if e.verify_code in _VALIDITY_ERRORS and any(
-            f.id in (ids.CERT_EXPIRED, ids.CERT_NOT_YET_VALID) for f in found
-        ):
-            return found  # the leaf's dates, reported above
-        found.append(
+
+
+def _failed_handshakes(url: str, seen: Handshakes, made: int) -> list[Finding]:
+    if not seen.failed:
+        return []
+    return [
+        Finding(
+            ids.URL_UNREACHABLE,
+            "error",
+            f"{url}: {len(seen.failed)} of {made} handshakes failed after the"
+            f" first succeeded: {seen.failed[0]}",
+            "Check that every server behind this address is running and serves TLS.",
+        )
+    ]
+
+
+def _mixed(url: str, seen: Handshakes, made: int) -> Finding:
+    described = "; ".join(
+        f"#{number} {describe(der)}, in {times} of {made}"
+        for number, (der, times) in enumerate(seen.leaves.items(), 1)
+    )
+    return Finding(
+        ids.URL_MIXED_CERTIFICATES,
+        "error",
+        f"{url}: {len(seen.leaves)} different certificates in {made}"
+        f" handshakes: {described}",
+        "Install the same certificate and chain on every server behind"
+        " this address (a renewal still being rolled out? check again when"
+        " it is done); each one is checked below.",
+    )
+
+
+def _refused_chains(url: str, seen: Handshakes, found: list[Finding]) -> list[Finding]:
+    dated = any(f.id in (ids.CERT_EXPIRED, ids.CERT_NOT_YET_VALID) for f in found)
+    messages: dict[str, int] = {}
+    for error in seen.refused:
+        if error.verify_code in _VALIDITY_ERRORS and dated:
+            continue  # the leaf's dates, reported above
+        message = str(error.verify_message)
+        messages[message] = messages.get(message, 0) + 1
+    result = []
+    for message, times in messages.items():
+        # Some handshakes verified: the servers behind the address differ.
+        some = f" in {times} of {seen.verifying} handshakes"
+        result.append(
             Finding(
                 ids.CERT_CHAIN,
                 "error",
-                f"{where}: does not verify: {e.verify_message}",
+                f"{url} certificate: does not verify"
+                f"{'' if times == seen.verifying else some}: {message}",
                 "Serve the intermediate certificates after the leaf,"
                 " or set ENFORCE_HTTPS_CA_BUNDLE to the CA that"
                 " issued it.",
             )
         )
-    except (OSError, ssl.SSLError):
-        pass  # reachable a moment ago; the first result stands
-    return found
-
-
-def _fetch(host: str, port: int, timeout: float, verify_with: str | None) -> bytes:
-    """Handshake with ``host:port``; verify the chain unless ``verify_with``
-    is ``None`` ("" for the system's roots). Returns the leaf in DER."""
-    if verify_with is None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    else:
-        context = ssl.create_default_context(cafile=verify_with or None)
-        context.check_hostname = False  # host coverage is checked separately
-    try:
-        ipaddress.ip_address(host)
-        server_hostname = None
-    except ValueError:
-        server_hostname = host
-    with (
-        socket.create_connection((host, port), timeout=timeout) as sock,
-        context.wrap_socket(sock, server_hostname=server_hostname) as tls,
-    ):
-        der = tls.getpeercert(binary_form=True)
-    if der is None:
-        raise ssl.SSLError("the server sent no certificate")
-    return der
+    return result

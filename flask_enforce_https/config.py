@@ -29,6 +29,7 @@ DEFAULTS: dict[str, t.Any] = {
     "ENFORCE_HTTPS_DEFAULT_SECURITY": "none",
     "ENFORCE_HTTPS_REDIRECT_CODE": 301,
     "ENFORCE_HTTPS_REDIRECT_CODE_OTHER": 308,
+    "ENFORCE_HTTPS_REDIRECT_MAX_AGE": 3600,
     "ENFORCE_HTTPS_PORT": 443,
     "ENFORCE_HTTPS_HOST": None,
     "ENFORCE_HTTPS_RELOAD_INTERVAL": 2,
@@ -51,6 +52,26 @@ def redirect_code(
             key, f"expected one of {', '.join(map(str, allowed))}{why}, got {value!r}"
         )
     return int(value)
+
+
+#: The longest ``ENFORCE_HTTPS_REDIRECT_MAX_AGE``: a year, as long as
+#: ``hsts_max_age`` needs for preload. Longer is the "forever" the key bounds.
+MAX_REDIRECT_MAX_AGE = 365 * 24 * 3600
+
+
+def redirect_max_age(config: Mapping[str, t.Any]) -> int:
+    value = config["ENFORCE_HTTPS_REDIRECT_MAX_AGE"]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_REDIRECT_MAX_AGE
+    ):
+        raise ConfigurationError(
+            "ENFORCE_HTTPS_REDIRECT_MAX_AGE",
+            f"expected a whole number of seconds from 0 to {MAX_REDIRECT_MAX_AGE}"
+            f" (a year), got {value!r}",
+        )
+    return value
 
 
 def port(config: Mapping[str, t.Any]) -> int:
@@ -188,13 +209,17 @@ def settings_source(app: Flask, interval: float) -> SettingsSource:
     # A weak reference: the app owns the source, not the other way round.
     sender = weakref.ref(app)
 
+    # Sent with signals.send: a receiver that raises is logged, so that it
+    # neither stops the reload nor escapes HTTPSMiddleware as a raw 500.
     def applied(settings: Settings, changes: list[str]) -> None:
         if (app := sender()) is not None:
-            signals.settings_applied.send(app, source=str(path), settings=settings)
+            signals.send(
+                signals.settings_applied, app, source=str(path), settings=settings
+            )
 
     def rejected(error: SettingsError) -> None:
         if (app := sender()) is not None:
-            signals.settings_rejected.send(app, source=str(path), error=error)
+            signals.send(signals.settings_rejected, app, source=str(path), error=error)
 
     source.applied.append(applied)
     source.rejected.append(rejected)
@@ -225,6 +250,7 @@ def app_state(app: Flask) -> AppState:
             (307, 308),
             " (301 and 302 make clients turn a POST into a GET and lose its body)",
         ),
+        redirect_max_age=redirect_max_age(conf),
         port=port(conf),
         host=host,
         domain=domain,

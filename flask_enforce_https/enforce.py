@@ -243,21 +243,34 @@ def install(app: Flask, state: AppState) -> None:
 
 
 def _respond(app: Flask, req: Request, verdict: Verdict) -> Response:
+    # Receivers are sent to with signals.send: one that raises is logged and
+    # the verdict stands, so a bug in a logging hook never serves a request
+    # or turns its redirect or refusal into a 500.
     if verdict.location is not None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "redirected %s to %s: %s", req.url, verdict.location, verdict.reason
             )
         if signals.request_redirected.receivers:
-            signals.request_redirected.send(
-                app, request=req, location=verdict.location, reason=verdict.reason
+            signals.send(
+                signals.request_redirected,
+                app,
+                request=req,
+                location=verdict.location,
+                reason=verdict.reason,
             )
-        return redirect(verdict.location, verdict.status)
+        # install() runs after init_app has put the state there.
+        state: AppState = app.extensions["enforce_https"]
+        return redirect(verdict.location, verdict.status, state.redirect_max_age)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("refused %s with %d: %s", req.url, verdict.status, verdict.reason)
     if signals.request_rejected.receivers:
-        signals.request_rejected.send(
-            app, request=req, status=verdict.status, reason=verdict.reason
+        signals.send(
+            signals.request_rejected,
+            app,
+            request=req,
+            status=verdict.status,
+            reason=verdict.reason,
         )
     return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
 

@@ -31,6 +31,7 @@ CERT_NO_HOSTS = "cert-no-hosts"
 CERT_NONE = "cert-none"
 URL_INVALID = "url-invalid"
 URL_UNREACHABLE = "url-unreachable"
+URL_MIXED_CERTIFICATES = "url-mixed-certificates"
 
 #: The ids of the findings about certificates, keys and ``--url``.
 CERTIFICATE_IDS = frozenset(
@@ -53,6 +54,7 @@ CERTIFICATE_IDS = frozenset(
         CERT_NONE,
         URL_INVALID,
         URL_UNREACHABLE,
+        URL_MIXED_CERTIFICATES,
     }
 )
 

@@ -1,11 +1,14 @@
-"""The bodies of refusals, in the format each kind of client can parse.
+"""The extension's own responses: redirects, and refusals in the format each
+kind of client can parse.
 
 Browsers get HTML, REST clients RFC 9457 ``application/problem+json``, SOAP
-clients a Fault in the SOAP version they spoke.
+clients a Fault in the SOAP version they spoke. Every one says how long it
+may be cached and that its ``Content-Type`` is not to be sniffed.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import typing as t
@@ -22,6 +25,10 @@ if t.TYPE_CHECKING:
 # What location.https_location emits: nothing werkzeug would re-encode.
 _URI = re.compile(r"https://[A-Za-z0-9\-._~!$&'()*+,;=:@/?%\[\]]*")
 _REASONS = {400: "Bad Request", 403: "Forbidden"}
+_NOSNIFF = ("X-Content-Type-Options", "nosniff")
+# A refusal answers this request only: a client fixed, or settings relaxed,
+# must be obeyed at once.
+_REFUSAL_HEADERS = (("Cache-Control", "no-store"), _NOSNIFF)
 
 _SOAP11 = """<?xml version="1.0" encoding="utf-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
@@ -70,15 +77,35 @@ class _Redirect(Response):
         return super().get_wsgi_headers(environ)  # a hook of the app changed it
 
 
-def redirect(location: str, code: int) -> Response:
+def redirect_cache_control(max_age: int) -> str:
+    """Return the ``Cache-Control`` of a redirect that clients may keep for
+    ``max_age`` seconds: ``no-store`` for 0.
+
+    Without one, browsers keep a 301 or 308 indefinitely, so one that once
+    forced HTTPS would go on doing it after an administrator stopped.
+
+    :param max_age: ``ENFORCE_HTTPS_REDIRECT_MAX_AGE``.
+    """
+    return f"max-age={max_age}" if max_age else "no-store"
+
+
+@functools.cache  # one entry per distinct config value: built once, not per request
+def _redirect_headers(max_age: int) -> tuple[tuple[str, str], ...]:
+    return (("Cache-Control", redirect_cache_control(max_age)), _NOSNIFF)
+
+
+def redirect(location: str, code: int, max_age: int) -> Response:
     """Return a redirect to ``location`` with a short HTML note.
 
     :param location: An absolute URL, already safe for a header.
     :param code: The redirect status code.
+    :param max_age: Seconds clients may cache it, as for
+        :func:`redirect_cache_control`.
     """
     link = escape(location)
     body = f'<!doctype html>\n<title>Redirecting</title>\n<a href="{link}">{link}</a>\n'
-    return _Redirect(body, code, {"Location": location}, mimetype="text/html")
+    headers = [("Location", location), *_redirect_headers(max_age)]
+    return _Redirect(body, code, headers, mimetype="text/html")
 
 
 def soap_version(request: Request) -> str:
@@ -106,17 +133,24 @@ def refusal(kind: Kind, status: int, detail: str, request: Request) -> Response:
             "detail": detail,
         }
         return Response(
-            json.dumps(problem), status, mimetype="application/problem+json"
+            json.dumps(problem),
+            status,
+            _REFUSAL_HEADERS,
+            mimetype="application/problem+json",
         )
     if kind is Kind.SOAP:
         if soap_version(request) == "1.2":
             return Response(
                 _SOAP12.format(text=escape(detail)),
                 status,
+                _REFUSAL_HEADERS,
                 mimetype="application/soap+xml",
             )
         return Response(
-            _SOAP11.format(text=escape(detail)), status, mimetype="text/xml"
+            _SOAP11.format(text=escape(detail)),
+            status,
+            _REFUSAL_HEADERS,
+            mimetype="text/xml",
         )
     body = _HTML.format(status=status, title=title, text=escape(detail))
-    return Response(body, status, mimetype="text/html")
+    return Response(body, status, _REFUSAL_HEADERS, mimetype="text/html")

@@ -223,6 +223,8 @@ class AppState:
     :param default: ``ENFORCE_HTTPS_DEFAULT_SECURITY``.
     :param redirect_code: For GET and HEAD.
     :param redirect_code_other: For other methods.
+    :param redirect_max_age: Seconds clients may cache a redirect
+        (``ENFORCE_HTTPS_REDIRECT_MAX_AGE``).
     :param port: The HTTPS port redirects go to.
     :param host: The host redirects go to: ``ENFORCE_HTTPS_HOST``, else
         ``SERVER_NAME`` when it pins the app's host; ``None`` to take the
@@ -237,6 +239,7 @@ class AppState:
     default: HttpSecurity
     redirect_code: int
     redirect_code_other: int
+    redirect_max_age: int
     port: int
     host: str | None
     source: SettingsSource

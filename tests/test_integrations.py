@@ -175,3 +175,40 @@ def test_api_url_without_its_slash_is_refused_whatever_its_characters(
     response = app.test_client().open(sent, method=method)
     assert response.status_code == 403
     assert "Location" not in response.headers
+
+
+# Headers of every refusal ---------------------------------------------------
+
+FORCED_SCREENS = {"environment": {"force_https_screens": True}}
+
+
+@pytest.mark.parametrize(
+    ("settings", "method", "path", "base_url", "headers", "status", "mimetype"),
+    [
+        pytest.param({}, "GET", "/api/orders", "http://localhost", {}, 403,
+                     "application/problem+json", id="rest-403"),
+        pytest.param({}, "POST", "/soap", "http://localhost",
+                     {"Content-Type": "text/xml"}, 403, "text/xml", id="soap11-403"),
+        pytest.param({}, "POST", "/soap", "http://localhost",
+                     {"Content-Type": "application/soap+xml"}, 403,
+                     "application/soap+xml", id="soap12-403"),
+        pytest.param({}, "GET", "/partner", "https://localhost", {}, 403,
+                     "application/problem+json", id="client-cert-403"),
+        pytest.param(FORCED_SCREENS, "GET", "/", "http://localhost",
+                     {"Host": "bad host"}, 400, "text/html", id="bad-host-400"),
+    ],
+)  # fmt: skip
+def test_refusals_are_never_cached_nor_sniffed(
+    client: FlaskClient,
+    method: str,
+    path: str,
+    base_url: str,
+    headers: dict[str, str],
+    status: int,
+    mimetype: str,
+) -> None:
+    # A client fixed, or settings relaxed, must be obeyed at once.
+    response = client.open(path, method=method, base_url=base_url, headers=headers)
+    assert (response.status_code, response.mimetype) == (status, mimetype)
+    assert response.headers.getlist("Cache-Control") == ["no-store"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]

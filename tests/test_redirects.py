@@ -5,8 +5,8 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from conftest import create_app
-from flask import Flask
+from conftest import create_app, send_raw
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from flask_enforce_https import ConfigurationError, EnforceHTTPS
@@ -196,3 +196,89 @@ def test_subdomain_matching_bounds_the_redirect_host(host: str, status: int) -> 
 def test_a_bad_server_name_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="SERVER_NAME"):
         create_app({}, SERVER_NAME="a b")
+
+
+# How long clients may keep a redirect ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "code"),
+    [pytest.param("GET", 301, id="get"), pytest.param("POST", 308, id="post")],
+)
+def test_redirect_cache_lifetime_is_bounded_by_default(
+    client: FlaskClient, method: str, code: int
+) -> None:
+    # A bare 301 or 308 is cached indefinitely: a later un-force would never
+    # reach the browsers that saw it.
+    response = client.open("/secure", method=method)
+    assert response.status_code == code
+    assert response.headers.getlist("Cache-Control") == ["max-age=3600"]
+    assert response.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        pytest.param({"ENFORCE_HTTPS_REDIRECT_MAX_AGE": 60}, "max-age=60", id="60"),
+        pytest.param({"ENFORCE_HTTPS_REDIRECT_MAX_AGE": 0}, "no-store", id="zero"),
+        pytest.param(
+            {"ENFORCE_HTTPS_REDIRECT_MAX_AGE": 31536000,
+             "ENFORCE_HTTPS_REDIRECT_CODE": 302},
+            "max-age=31536000",
+            id="a-year-temporary",
+        ),
+    ],
+)  # fmt: skip
+def test_redirect_max_age_sets_cache_control(
+    app: Flask, client: FlaskClient, expected: str
+) -> None:
+    assert client.get("/secure").headers["Cache-Control"] == expected
+    assert client.put("/secure").headers["Cache-Control"] == expected
+    state = app.extensions["enforce_https"]
+    assert app.config["ENFORCE_HTTPS_REDIRECT_MAX_AGE"] == state.redirect_max_age
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(-1, id="negative"),
+        pytest.param(31536001, id="over-a-year"),
+        pytest.param(True, id="bool"),
+        pytest.param("3600", id="string"),
+        pytest.param(1.5, id="float"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_bad_redirect_max_age_names_the_key(value: t.Any) -> None:
+    app = Flask("shop")
+    app.config["ENFORCE_HTTPS_REDIRECT_MAX_AGE"] = value
+    with pytest.raises(ConfigurationError) as info:
+        EnforceHTTPS(app)
+    assert info.value.key == "ENFORCE_HTTPS_REDIRECT_MAX_AGE"
+    assert str(info.value) == (
+        "ENFORCE_HTTPS_REDIRECT_MAX_AGE: expected a whole number of seconds"
+        f" from 0 to 31536000 (a year), got {value!r}"
+    )
+
+
+def test_redirect_headers_on_the_wire(port: int) -> None:
+    # Through a real server, where _Redirect skips werkzeug's header rework.
+    reply = send_raw(port, b"GET /secure HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    headers = reply.by_name()
+    assert reply.status == 301
+    assert headers["location"] == ["https://localhost/secure"]
+    assert headers["cache-control"] == ["max-age=3600"]
+    assert headers["x-content-type-options"] == ["nosniff"]
+
+
+def test_an_after_request_hook_may_change_the_redirects_caching() -> None:
+    app = create_app()
+
+    @app.after_request
+    def no_cache(response: Response) -> Response:
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    response = app.test_client().get("/secure")
+    assert response.status_code == 301
+    assert response.headers.getlist("Cache-Control") == ["no-cache"]

@@ -4,12 +4,14 @@ with the request, where it went or how it was refused, and why.
 
 from __future__ import annotations
 
+import logging
 import typing as t
+from pathlib import Path
 
 import blinker
 import flask.signals
 import pytest
-from conftest import create_app
+from conftest import create_app, send_raw, serving
 from flask import Flask, Request
 from flask.testing import FlaskClient
 
@@ -254,3 +256,163 @@ def test_signals_are_in_the_extensions_own_namespace() -> None:
         assert signal.name not in {getattr(s, "name", None) for s in flasks}
         # Not in blinker's default namespace either.
         assert blinker.signal(signal.name) is not signal
+
+
+# A receiver that raises ------------------------------------------------------
+
+
+class Broken(Exception):
+    """What a faulty receiver raises."""
+
+
+def broken(sender: object, **kwargs: t.Any) -> None:
+    raise Broken("a receiver's bug")
+
+
+def logged_receiver_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The messages logged about receivers that raised, each with its
+    exception attached."""
+    found = []
+    for record in caplog.records:
+        if record.name == "flask_enforce_https" and "raised" in record.getMessage():
+            assert record.levelno == logging.ERROR
+            assert record.exc_info is not None
+            assert isinstance(record.exc_info[1], Broken)
+            found.append(record.getMessage())
+    return found
+
+
+@pytest.mark.parametrize(
+    ("signal", "path", "status"),
+    [
+        pytest.param(signals.request_redirected, "/secure", 301, id="redirected"),
+        pytest.param(signals.request_rejected, "/api/orders", 403, id="rejected"),
+    ],
+)
+def test_request_receiver_that_raises_leaves_the_verdict_standing(
+    app: Flask,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    signal: blinker.NamedSignal,
+    path: str,
+    status: int,
+) -> None:
+    after = Recorder()
+    with signal.connected_to(broken, app), signal.connected_to(after, app):
+        response = client.get(path)
+    assert response.status_code == status
+    if status == 301:
+        assert response.headers["Location"] == f"https://localhost{path}"
+    assert len(after.calls) == 1, "the other receivers still run"
+    [message] = logged_receiver_errors(caplog)
+    assert signal.name in message
+
+
+def test_request_receiver_that_raises_is_no_500_on_a_real_server(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        signals.request_redirected.connected_to(broken, app),
+        serving(app) as port,
+    ):
+        reply = send_raw(port, b"GET /secure HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert reply.status == 301
+    assert reply.get_all("Location") == ["https://localhost/secure"]
+    assert len(logged_receiver_errors(caplog)) == 1
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text("[environment]\n")
+    return path
+
+
+@pytest.fixture
+def reloading(settings_file: Path) -> Flask:
+    """An app that checks its settings file on every request."""
+    return create_app(str(settings_file), ENFORCE_HTTPS_RELOAD_INTERVAL=0)
+
+
+@pytest.mark.parametrize(
+    ("signal", "content", "served"),
+    [
+        pytest.param(
+            signals.settings_applied,
+            "[environment]\nforce_https_screens = true\n",
+            301,
+            id="applied",
+        ),
+        pytest.param(
+            signals.settings_rejected,
+            "[environment]\nforce_https_screens = 1\n",
+            200,
+            id="rejected",
+        ),
+    ],
+)
+def test_settings_receiver_that_raises_stops_neither_request_nor_reload(
+    reloading: Flask,
+    settings_file: Path,
+    caplog: pytest.LogCaptureFixture,
+    signal: blinker.NamedSignal,
+    content: str,
+    served: int,
+) -> None:
+    # The reload runs in HTTPSMiddleware, outside Flask's error handling: an
+    # exception there was a raw 500 from the server.
+    heard: list[str] = []
+
+    def after(sender: Flask, source: str, **kwargs: t.Any) -> None:
+        heard.append(source)
+
+    client = reloading.test_client()
+    settings_file.write_text(content)
+    with signal.connected_to(broken, reloading), signal.connected_to(after, reloading):
+        response = client.get("/")
+    assert response.status_code == served, "the new settings, or the last good ones"
+    assert heard == [str(settings_file)]
+    [message] = logged_receiver_errors(caplog)
+    assert signal.name in message
+    state = reloading.extensions["enforce_https"]
+    status = state.source.status()
+    assert status.state.startswith("ok" if served == 301 else "stale:")
+
+
+def test_settings_receiver_that_raises_on_a_real_server(
+    reloading: Flask, settings_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        signals.settings_applied.connected_to(broken, reloading),
+        serving(reloading) as port,
+    ):
+        settings_file.write_text("[environment]\nforce_https_screens = true\n")
+        reply = send_raw(port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        again = send_raw(port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert (reply.status, again.status) == (301, 301)
+    assert len(logged_receiver_errors(caplog)) == 1
+
+
+def test_coroutine_receiver_is_logged_not_left_unawaited(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def receiver(sender: Flask, **kwargs: t.Any) -> None:
+        pass  # pragma: no cover - never called
+
+    with signals.request_redirected.connected_to(receiver, app):
+        response = client.get("/secure")
+    assert response.status_code == 301
+    assert any(
+        "coroutine function" in r.getMessage() and r.levelno == logging.ERROR
+        for r in caplog.records
+    )
+
+
+def test_muted_signal_sends_nothing(app: Flask, client: FlaskClient) -> None:
+    heard = Recorder()
+    with (
+        signals.request_redirected.connected_to(heard, app),
+        signals.request_redirected.muted(),
+    ):
+        assert client.get("/secure").status_code == 301
+    assert heard.calls == []

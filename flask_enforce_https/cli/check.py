@@ -13,6 +13,7 @@ from ..checks import app_hosts, certificate_findings, url_findings
 from ..config import optional_path
 from ..deploy import deploy_findings
 from ..findings import Finding
+from ..handshakes import HANDSHAKES, MAX_HANDSHAKES, MIN_HANDSHAKES
 from .common import FORMAT, app_state, https_cli, the_app
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
@@ -44,18 +45,28 @@ _PATH = click.Path(dir_okay=False, path_type=Path)
     metavar="https://HOST[:PORT]",
     help="Also check the certificate a running server presents.",
 )
+@click.option(
+    "--handshakes",
+    type=click.IntRange(MIN_HANDSHAKES, MAX_HANDSHAKES),
+    metavar="N",
+    help="How many TLS handshakes --url makes and compares, each on a new"
+    f" connection, for servers behind a load balancer [default: {HANDSHAKES}].",
+)
 @FORMAT
 def check(
     certificate: Path | None,
     key: Path | None,
     hostnames: tuple[str, ...],
     url: str | None,
+    handshakes: int | None,
     fmt: str,
 ) -> None:
     """Check the certificate, host names and settings before a deploy.
 
     Exits 1 when any finding is an error.
     """
+    if handshakes is not None and url is None:
+        raise click.UsageError("--handshakes is for --url: pass --url too.")
     app, state = the_app(), app_state()
     config = current_app.config
     if certificate is None:
@@ -70,7 +81,9 @@ def check(
     if certificate is not None:
         findings += certificate_findings(certificate, key, bundle, hosts, now, days)
     if url is not None:
-        findings += url_findings(url, bundle, hosts, now, days)
+        findings += url_findings(
+            url, bundle, hosts, now, days, handshakes=handshakes or HANDSHAKES
+        )
     if certificate is None and url is None:
         findings.append(
             Finding(
