@@ -9,8 +9,9 @@ integrations only.
   answers over HTTP too until an administrator sets
   ``force_https_integrations``; then plain HTTP gets 403 and a SOAP Fault.
 - ``GET /partner/orders`` is for a partner with a client certificate:
-  ``https.rest("tls-client-cert")``. It answers with the certificate's
-  common name; without a valid certificate, 403 problem+json.
+  ``https.rest("tls-client-cert")``. It answers with the partner's name,
+  found in :data:`PARTNERS` by the certificate's issuer and subject; without
+  a valid certificate, or with one of no partner, 403 problem+json.
 
 Integrations are never redirected: a client that sent a request in
 cleartext has already leaked it, and most would not follow a redirect with
@@ -28,7 +29,6 @@ import typing as t
 from dataclasses import asdict, dataclass
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
 from flask import Blueprint, Flask, Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -41,6 +41,14 @@ from flask_enforce_https import EnforceHTTPS, client_certificate
 APPLICATION = "orders"
 MAX_ITEM_LENGTH = 200
 MAX_QUANTITY = 1000
+#: The partners, by the issuer and the subject of their client certificate
+#: (as ``x509.Name.rfc4514_string()`` spells them), never by the common name
+#: alone: any CA of ENFORCE_HTTPS_CLIENT_CA can issue a certificate with any
+#: common name. The demo's client CA (:mod:`example_app.pki`) issued this one.
+#: The default of the app's ``DEMO_PARTNERS`` config key.
+PARTNERS = {
+    ("CN=flask-enforce-https demo client CA", "CN=acme-logistics"): "acme-logistics",
+}
 
 https = EnforceHTTPS()
 
@@ -158,10 +166,10 @@ def get_order(order_id: int) -> ResponseReturnValue:
     return asdict(order)
 
 
-def common_name(cert: x509.Certificate) -> str:
-    """Return the first common name in a certificate's subject, or ``""``."""
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else ""
+def partner_of(cert: x509.Certificate) -> str | None:
+    """Return the partner a verified certificate was issued to, or ``None``."""
+    partners: dict[tuple[str, str], str] = current_app.config["DEMO_PARTNERS"]
+    return partners.get((cert.issuer.rfc4514_string(), cert.subject.rfc4514_string()))
 
 
 @partner.get("/orders")
@@ -170,8 +178,11 @@ def partner_orders() -> ResponseReturnValue:
     cert = client_certificate()
     if cert is None:  # the extension lets no request in without one
         return problem(403, "Forbidden", "a client certificate is required")
+    partner = partner_of(cert)
+    if partner is None:
+        return problem(403, "Forbidden", "this certificate is no partner's")
     return {
-        "partner": common_name(cert),
+        "partner": partner,
         "orders": [asdict(order) for order in book().all()],
     }
 
@@ -219,6 +230,7 @@ def create_app(instance: Instance | None = None) -> Flask:
     # Requests are small: a SOAP envelope or an order.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     configure(app, APPLICATION, instance)
+    app.config.setdefault("DEMO_PARTNERS", PARTNERS)
     app.extensions["demo_orders"] = OrderBook()
     app.register_error_handler(HTTPException, _http_problem)
     app.register_blueprint(api)

@@ -1,5 +1,7 @@
 """Server certificate checks: validity, host names, key, chain, strength.
 
+The files are read by :mod:`flask_enforce_https.certificate_files`.
+
 Host names are matched as RFC 6125 says modern clients do: against the
 subject alternative names only (the common name is ignored), with a wildcard
 only as the whole left-most label, matching exactly one label. Chains are
@@ -8,22 +10,24 @@ verified with :mod:`cryptography.x509.verification`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import ipaddress
-import ssl
 import typing as t
-import warnings
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, rsa
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from . import findings as ids
+
+# The files are read in a module of their own; their names stay importable
+# from here, where `flask https check` looks for them.
+from .certificate_files import CertificateFileError as CertificateFileError
+from .certificate_files import load_chain as load_chain
+from .certificate_files import load_key as load_key
+from .certificate_files import load_trust_store as load_trust_store
 from .findings import Finding
 
 # Suffixes under which anyone can register a name, so "*.co.uk" would cover
@@ -49,78 +53,6 @@ UNPROCESSABLE = (
     x509.UnsupportedGeneralNameType,
     ValueError,
 )
-
-
-class CertificateFileError(Exception):
-    """A certificate or key file cannot be used; the message says why."""
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise CertificateFileError(f"{path}: cannot read: {e.strerror}") from None
-
-
-def load_chain(path: Path) -> list[x509.Certificate]:
-    """Load the PEM certificates in ``path``, leaf first.
-
-    :param path: A PEM file with the leaf and its intermediates.
-    :raises CertificateFileError: Unreadable, or no certificate in it.
-    """
-    data = _read(path)
-    try:
-        return x509.load_pem_x509_certificates(data)
-    except ValueError:
-        raise CertificateFileError(f"{path}: not a PEM certificate") from None
-
-
-def load_key(path: Path) -> t.Any | None:
-    """Load a PEM private key; ``None`` when it is encrypted.
-
-    :param path: The key file.
-    :raises CertificateFileError: Unreadable, or not a private key.
-    """
-    data = _read(path)
-    try:
-        return serialization.load_pem_private_key(data, password=None)
-    except TypeError:
-        return None  # encrypted: needs a password we do not have
-    except UnsupportedAlgorithm as e:
-        raise CertificateFileError(
-            f"{path}: a private key cryptography cannot use: {e}"
-        ) from None
-    except ValueError:
-        raise CertificateFileError(f"{path}: not a PEM private key") from None
-
-
-def load_trust_store(path: Path | None) -> tuple[list[x509.Certificate], str]:
-    """Load trusted roots from ``path``, or from the system's trust store.
-
-    :param path: A PEM bundle, or ``None`` for the system's.
-    :return: The roots and where they came from.
-    :raises CertificateFileError: The bundle cannot be used.
-    """
-    with warnings.catch_warnings():
-        # System bundles hold old roots that newer cryptography frowns on
-        # (negative serial numbers); they are the administrator's to judge.
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        if path is not None:
-            return load_chain(path), str(path)
-        defaults = ssl.get_default_verify_paths()
-        if defaults.cafile:
-            return load_chain(Path(defaults.cafile)), defaults.cafile
-        if defaults.capath:
-            roots = []
-            for entry in sorted(Path(defaults.capath).iterdir()):
-                if entry.is_file():
-                    with contextlib.suppress(CertificateFileError):
-                        roots += load_chain(entry)
-            if roots:
-                return roots, defaults.capath
-    raise CertificateFileError(
-        "no system trust store found; set ENFORCE_HTTPS_CA_BUNDLE"
-    )
 
 
 def san_names(cert: x509.Certificate) -> tuple[list[str], list[t.Any]]:

@@ -76,6 +76,10 @@ def configure(app: Flask, application: str, instance: config.Instance) -> None:
     app.config["ENFORCE_HTTPS_CLIENT_CERT_HEADER"] = (
         os.environ.get("STACK_CLIENT_CERT_HEADER") or None
     )
+    # The partner test_stack issues from the session's client CA (pki.py).
+    app.config["DEMO_PARTNERS"] = {
+        ("CN=Test Client CA", "CN=stack-partner"): "stack-partner"
+    }
 
 
 config.configure = configure
