@@ -6,7 +6,11 @@
 - ``/account/`` and ``/account/login`` form a web flow: a blueprint
   declared ``https.screen("tls")``. Over plain HTTP, a GET is redirected to
   HTTPS with 301 and the login form's POST with 308, which keeps the method
-  and body.
+  and body. Its forms carry a CSRF token (see :mod:`example_app.csrf`): a
+  POST without this session's is refused with 400.
+- The session cookie is ``Secure``, ``HttpOnly`` and ``SameSite=Lax``: set
+  over HTTPS when the user signs in, it is never sent over plain HTTP, not
+  even to the home page, which plain HTTP still serves.
 - ``/static/style.css`` is Flask's static endpoint: undeclared, so a screen
   at the default level, none.
 - ``/healthz`` is undeclared too; the settings file exempts it, so it
@@ -33,6 +37,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from example_app import csrf
 from example_app.config import Instance, configure, prepare
 from flask_enforce_https import EnforceHTTPS
 
@@ -43,8 +48,11 @@ MAX_NAME_LENGTH = 100
 https = EnforceHTTPS()
 
 pages = Blueprint("pages", __name__)
-# A web flow: every view inside needs TLS, unless it declares otherwise.
-account = https.screen("tls")(Blueprint("account", __name__, url_prefix="/account"))
+# A web flow: every view inside needs TLS, unless it declares otherwise; and
+# every form in it needs the session's CSRF token.
+account = csrf.protect(
+    https.screen("tls")(Blueprint("account", __name__, url_prefix="/account"))
+)
 
 
 @pages.get("/")
@@ -75,15 +83,32 @@ def login() -> ResponseReturnValue:
     if not 0 < len(user) <= MAX_NAME_LENGTH or not request.form.get("password"):
         error = f"Enter a name (up to {MAX_NAME_LENGTH} characters) and a password."
         return render_template("login.html", error=error, user=user), 400
+    # A new session: nothing from before the login, a new CSRF token.
+    session.clear()
     session["user"] = user
+    csrf.rotate()
     return redirect(url_for("account.overview"), 303)
 
 
 @account.post("/logout")
 def logout() -> ResponseReturnValue:
     """Sign out."""
-    session.pop("user", None)
+    session.clear()
     return redirect(url_for("account.overview"), 303)
+
+
+@account.errorhandler(csrf.CSRFError)
+def refused(error: csrf.CSRFError) -> ResponseReturnValue:
+    """Say why a form was refused, on the page it came from, with a new form
+    (and a new token, if the session was lost)."""
+    if request.endpoint == "account.login":
+        user = request.form.get("user", "").strip()[:MAX_NAME_LENGTH]
+        page = render_template("login.html", error=error.description, user=user)
+    else:
+        page = render_template(
+            "account.html", error=error.description, user=session.get("user")
+        )
+    return page, 400
 
 
 def create_app(instance: Instance | None = None) -> Flask:
@@ -97,9 +122,14 @@ def create_app(instance: Instance | None = None) -> Flask:
     app.config.update(
         # Sessions last as long as the process unless SECRET_KEY is set.
         SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        # Set over HTTPS by the login, the session cookie must never travel
+        # over plain HTTP, where the home page is still served: Secure.
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
     configure(app, APPLICATION, instance)
+    csrf.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(account)
     https.init_app(app)

@@ -54,6 +54,9 @@ def create_app(settings: t.Any = None, **config: t.Any) -> Flask:
         ENFORCE_HTTPS_SETTINGS=settings,
         ENFORCE_HTTPS_CLIENT_CA=str(test_ca_path()),
         ENFORCE_HTTPS_CLIENT_CERT_HEADER="X-SSL-Client-Cert",
+        # As a deployment with TLS-only screens should (else every check
+        # warns with cookies-leak-to-http-screens); the cookie tests unset it.
+        SESSION_COOKIE_SECURE=True,
     )
     app.config.update(config)
 

@@ -37,8 +37,6 @@ SEVERITY_OF = {
     "hsts-preload-max-age": "warning",
     "hsts-preload-subdomains": "warning",
     "hsts-integrations-http": "warning",
-    "cookies-not-secure": "warning",
-    "cookies-secure-http-screens": "warning",
     "settings-other-application": "warning",
 }
 
@@ -644,50 +642,6 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
             False,
         ),
         (env(force_https_integrations=False), {}, "hsts-integrations-http", False),
-        (env(force_https_screens=True), {}, "cookies-not-secure", True),
-        (
-            {"applications": {"shop": {"force_https_screens": True}}},
-            {},
-            "cookies-not-secure",
-            True,
-        ),
-        (env(hsts=True), {}, "cookies-not-secure", True),
-        (
-            env(force_https_screens=True, secure_cookies=True),
-            {},
-            "cookies-not-secure",
-            False,
-        ),
-        (
-            {
-                "environment": {"force_https_screens": True},
-                "applications": {"shop": {"secure_cookies": True}},
-            },
-            {},
-            "cookies-not-secure",
-            False,
-        ),
-        (
-            env(force_https_screens=True),
-            {"SESSION_COOKIE_SECURE": True},
-            "cookies-not-secure",
-            False,
-        ),
-        ({}, {}, "cookies-not-secure", False),
-        (env(secure_cookies=True), {}, "cookies-secure-http-screens", True),
-        (
-            {"applications": {"shop": {"secure_cookies": True}}},
-            {},
-            "cookies-secure-http-screens",
-            True,
-        ),
-        (
-            env(secure_cookies=True, force_https_screens=True),
-            {},
-            "cookies-secure-http-screens",
-            False,
-        ),
-        (env(secure_cookies=True, hsts=True), {}, "cookies-secure-http-screens", False),
         (
             {"applications": {"blog": {"secure_cookies": True}}},
             {},
@@ -744,17 +698,6 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
         "hsts-integrations-forced",
         "hsts-integrations-forced-for-the-app",
         "integrations-http-no-hsts",
-        "screens-forced-cookies-not-secure",
-        "app-screens-forced-cookies-not-secure",
-        "hsts-cookies-not-secure",
-        "screens-forced-secure-cookies",
-        "screens-forced-app-secure-cookies",
-        "screens-forced-session-cookie-secure",
-        "nothing-forced-cookies-not-secure",
-        "secure-cookies-http-screens",
-        "app-secure-cookies-http-screens",
-        "secure-cookies-screens-forced",
-        "secure-cookies-hsts",
         "other-application",
         "two-other-applications",
         "other-and-this-application",
@@ -787,16 +730,138 @@ def test_hsts_integrations_http_names_them(runner: FlaskCliRunner) -> None:
     assert listed(message) == ["soap_open", "status"]
 
 
-@pytest.mark.parametrize("settings", [env(secure_cookies=True)], ids=["secure"])
-def test_cookies_secure_http_screens_names_them(runner: FlaskCliRunner) -> None:
+# The session cookie: the test app's is Secure unless a test unsets it.
+
+NOT_SECURE = {"ENFORCE_HTTPS_HOST": "localhost", "SESSION_COOKIE_SECURE": False}
+LEAK = "cookies-leak-to-http-screens"
+
+
+def cookie_ids(findings: list[dict[str, str]]) -> list[str]:
+    """The ids of the cookie findings among ``findings``."""
+    return [i for i in ids(findings) if i.startswith("cookies-")]
+
+
+@pytest.mark.parametrize(
+    ("settings", "config", "expected"),
+    [
+        pytest.param(
+            env(force_https_screens=True),
+            NOT_SECURE,
+            ["cookies-not-secure"],
+            id="screens-forced",
+        ),
+        pytest.param(
+            {"applications": {"shop": {"force_https_screens": True}}},
+            NOT_SECURE,
+            ["cookies-not-secure"],
+            id="app-screens-forced",
+        ),
+        pytest.param(env(hsts=True), NOT_SECURE, ["cookies-not-secure"], id="hsts"),
+        pytest.param(
+            env(force_https_screens=True, secure_cookies=True),
+            NOT_SECURE,
+            [],
+            id="screens-forced-secure-cookies",
+        ),
+        pytest.param(
+            {
+                "environment": {"force_https_screens": True},
+                "applications": {"shop": {"secure_cookies": True}},
+            },
+            NOT_SECURE,
+            [],
+            id="screens-forced-app-secure-cookies",
+        ),
+        pytest.param(
+            env(force_https_screens=True),
+            {"SESSION_COOKIE_SECURE": True},
+            [],
+            id="screens-forced-session-cookie-secure",
+        ),
+        # TLS screens (/secure, /account/) beside plain-HTTP ones (/, /page).
+        pytest.param({}, NOT_SECURE, [LEAK], id="http-screens-cookie-not-secure"),
+        pytest.param(
+            {}, {"SESSION_COOKIE_SECURE": True}, [], id="http-screens-cookie-secure"
+        ),
+        pytest.param(
+            env(secure_cookies=True), NOT_SECURE, [], id="http-screens-secure-cookies"
+        ),
+        pytest.param(
+            {"applications": {"shop": {"secure_cookies": True}}},
+            NOT_SECURE,
+            [],
+            id="http-screens-app-secure-cookies",
+        ),
+        pytest.param(
+            {"applications": {"blog": {"secure_cookies": True}}},
+            NOT_SECURE,
+            [LEAK],
+            id="http-screens-other-app-secure-cookies",
+        ),
+        pytest.param(
+            env(exempt_paths=["/secure", "/account/"]),
+            NOT_SECURE,
+            [],
+            id="no-screen-requires-tls",
+        ),
+    ],
+)
+def test_cookie_findings(runner: FlaskCliRunner, expected: list[str]) -> None:
+    code, findings = check_json(runner)
+    assert cookie_ids(findings) == expected
+    for finding in findings:
+        if finding["id"].startswith("cookies-"):
+            assert finding["severity"] == "warning"
+            assert "SESSION_COOKIE_SECURE false" in finding["message"]
+    assert code == 0  # warnings only
+
+
+@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+def test_cookies_leak_names_the_http_screens(runner: FlaskCliRunner) -> None:
     _, findings = check_json(runner)
-    names = listed(one(findings, "cookies-secure-http-screens")["message"])
+    message = one(findings, LEAK)["message"]
+    assert message.startswith("the session cookie is not marked Secure")
+    assert "in cleartext" in message
+    names = listed(message)
     assert names == sorted(names)
     assert {"home", "page", "healthz", "cookies", "own_hsts"} <= set(names)
     assert "account.help_page" in names
     assert "static" not in names
     assert not {"secure", "account.login", "account.account_home"} & set(names)
     assert not {"orders", "status", "soap", "soap_open", "partner"} & set(names)
+
+
+@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+def test_cookies_leak_in_text(runner: FlaskCliRunner) -> None:
+    result = invoke(runner)
+    assert result.exit_code == 0
+    assert f"WARNING [{LEAK}] the session cookie is not marked Secure" in result.output
+    assert (
+        "    hint: Set SESSION_COOKIE_SECURE = True, or secure_cookies = true:"
+        " browsers then send the session cookie over HTTPS only.\n"
+    ) in result.output
+    assert result.output.splitlines()[-1] == "0 errors, 1 warning, 1 info"
+
+
+@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+@pytest.mark.parametrize("settings", [env(force_https_screens=True)], ids=["forced"])
+def test_cookies_not_secure_says_the_redirected_request_carries_it(
+    runner: FlaskCliRunner,
+) -> None:
+    _, findings = check_json(runner)
+    message = one(findings, "cookies-not-secure")["message"]
+    assert message == (
+        "screens are forced to HTTPS, but the session cookie is not marked Secure"
+        " (secure_cookies off, SESSION_COOKIE_SECURE false): browsers still send"
+        " it in cleartext with any plain-HTTP request to this host, before the"
+        " redirect"
+    )
+
+
+def test_the_old_cookie_finding_is_gone() -> None:
+    # It advised against Secure cookies while screens served plain HTTP.
+    assert "cookies-secure-http-screens" not in {c.id for c in deploy.registered()}
+    assert "cookies-secure-http-screens" not in documented()
 
 
 @pytest.mark.parametrize(
@@ -956,6 +1021,21 @@ def test_certificate_option_does_not_borrow_the_configured_key(
     app = create_app(ENFORCE_HTTPS_CERTIFICATE_KEY=str(configured_key))
     _, findings = check_json(app.test_cli_runner(), "--certificate", str(other))
     assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
+
+
+@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+@pytest.mark.parametrize(
+    "settings", [env(exempt_paths=["/healthz"])], ids=["exempt-healthz"]
+)
+def test_exempt_screens_served_over_http_get_the_cookie_too(
+    runner: FlaskCliRunner,
+) -> None:
+    # An exempt screen is served over plain HTTP like any open one: a
+    # cookie without Secure reaches it.
+    _, findings = check_json(runner)
+    names = listed(one(findings, LEAK)["message"])
+    assert "home" in names
+    assert "healthz" in names
 
 
 # Certificates cryptography cannot fully process ----------------------------

@@ -13,15 +13,20 @@ it get their own.
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,6 +53,9 @@ SOAP_HEADERS = {
     "SOAPAction": f'"{ORDERS_NS}#GetOrderStatus"',
 }
 JSON_HEADERS = {"Content-Type": "application/json"}
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+CSRF_FIELD = re.compile(rb'<input type="hidden" name="csrf_token" value="([^"]*)">')
+CSRF_REFUSED = b"This form was refused: its CSRF token is missing or wrong"
 
 
 def get_order_status(order_id: int | str) -> bytes:
@@ -288,23 +296,177 @@ def test_web_flow_over_https_is_served_without_hsts(demo: Demo) -> None:
     assert reply.header("Strict-Transport-Security") is None
 
 
-def test_login_over_https(demo: Demo) -> None:
+def session_cookie(reply: Reply) -> str:
+    """The ``name=value`` of the session cookie ``reply`` sets."""
+    cookie = (reply.header("Set-Cookie") or "").partition(";")[0]
+    assert cookie.startswith("session="), reply.headers
+    return cookie
+
+
+def csrf_token(reply: Reply) -> str:
+    """The CSRF token of the form on the page of ``reply``."""
+    match = CSRF_FIELD.search(reply.body)
+    assert match is not None, reply.body
+    return html.unescape(match.group(1).decode())
+
+
+def login_form(demo: Demo) -> tuple[str, str]:
+    """GET the login form over HTTPS: its session cookie and CSRF token."""
     form = demo.request("GET", "/account/login", tls=True)
     assert form.status == 200
     assert b'type="password"' in form.body
-    reply = demo.request(
-        "POST",
+    return session_cookie(form), csrf_token(form)
+
+
+def post_form(
+    demo: Demo, path: str, fields: dict[str, str], cookie: str | None
+) -> Reply:
+    """POST ``fields`` over HTTPS, with the cookie if any."""
+    headers = dict(FORM_HEADERS)
+    if cookie is not None:
+        headers["Cookie"] = cookie
+    body = urllib.parse.urlencode(fields).encode()
+    return demo.request("POST", path, tls=True, body=body, headers=headers)
+
+
+def sign_in(demo: Demo, user: str = "ann") -> str:
+    """Sign in over HTTPS; return the session cookie it sets."""
+    cookie, token = login_form(demo)
+    fields = {"csrf_token": token, "user": user, "password": "secret"}
+    reply = post_form(demo, "/account/login", fields, cookie)
+    assert reply.status == 303, reply.body
+    return session_cookie(reply)
+
+
+def test_login_over_https(demo: Demo) -> None:
+    cookie, token = login_form(demo)
+    reply = post_form(
+        demo,
         "/account/login",
-        tls=True,
-        body=b"user=ann&password=secret",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        {"csrf_token": token, "user": "ann", "password": "secret"},
+        cookie,
     )
     assert reply.status == 303
     assert reply.header("Location") == "/account/"
-    cookie = (reply.header("Set-Cookie") or "").partition(";")[0]
-    assert cookie.startswith("session=")
-    account = demo.request("GET", "/account/", tls=True, headers={"Cookie": cookie})
+    signed_in = session_cookie(reply)
+    account = demo.request("GET", "/account/", tls=True, headers={"Cookie": signed_in})
     assert b"Signed in as <strong>ann</strong>" in account.body
+    # Signing in gives the session a new token: the old one is worthless.
+    assert csrf_token(account) != token
+
+
+def test_session_cookie_is_secure_httponly_and_lax(demo: Demo) -> None:
+    form = demo.request("GET", "/account/login", tls=True)
+    name, _, attributes = (form.header("Set-Cookie") or "").partition(";")
+    assert name.startswith("session=")
+    flags = {
+        a.strip().partition("=")[0].lower(): a.strip() for a in attributes.split(";")
+    }
+    assert "secure" in flags
+    assert "httponly" in flags
+    assert flags["samesite"] == "SameSite=Lax"
+
+
+def test_session_cookie_never_reaches_the_plain_http_home_page(demo: Demo) -> None:
+    # A browser's cookie jar: what it keeps from HTTPS, and what it then
+    # sends where.
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=demo.tls()),
+        urllib.request.HTTPCookieProcessor(jar),
+    )
+    https = f"https://127.0.0.1:{demo.https_port}"
+    with browser.open(f"{https}/account/login", timeout=REQUEST_TIMEOUT) as form:
+        token = csrf_token(Reply(form.status, form.headers, form.read()))
+    fields = {"csrf_token": token, "user": "ann", "password": "secret"}
+    with browser.open(
+        f"{https}/account/login",
+        data=urllib.parse.urlencode(fields).encode(),
+        timeout=REQUEST_TIMEOUT,
+    ) as account:  # the 303 is followed to /account/, over HTTPS
+        assert account.url == f"{https}/account/"
+        assert b"Signed in as <strong>ann</strong>" in account.read()
+    [cookie] = list(jar)
+    assert (cookie.name, cookie.domain) == ("session", "127.0.0.1")
+
+    # The home page, plain HTTP on the same host: a cookie without Secure
+    # would go with the request, in cleartext.
+    home = urllib.request.Request(f"http://127.0.0.1:{demo.http_port}/")
+    with browser.open(home, timeout=REQUEST_TIMEOUT) as page:
+        assert page.status == 200
+        assert b"Welcome to the storefront" in page.read()
+    assert not home.has_header("Cookie"), home.unredirected_hdrs
+    assert cookie.secure
+    # Over HTTPS, the same host gets it.
+    again = urllib.request.Request(f"https://127.0.0.1:{demo.https_port}/account/")
+    with browser.open(again, timeout=REQUEST_TIMEOUT) as page:
+        assert b"Signed in as <strong>ann</strong>" in page.read()
+    assert again.has_header("Cookie")
+
+
+@pytest.mark.parametrize(
+    ("token", "with_cookie"),
+    [
+        pytest.param(None, True, id="no-token"),
+        pytest.param("", True, id="empty-token"),
+        pytest.param("wrong", True, id="wrong-token"),
+        pytest.param("é" * 43, True, id="non-ascii-token"),
+        pytest.param("form", False, id="no-session"),
+        pytest.param("", False, id="no-session-empty-token"),
+        pytest.param("other-session", True, id="another-session-s-token"),
+    ],
+)
+def test_login_without_the_session_s_csrf_token_is_refused(
+    demo: Demo, token: str | None, with_cookie: bool
+) -> None:
+    cookie, form_token = login_form(demo)
+    sent = {"form": form_token, "other-session": login_form(demo)[1]}.get(
+        token or "", token
+    )
+    fields = {"user": "mallory", "password": "secret"}
+    if sent is not None:
+        fields["csrf_token"] = sent
+    reply = post_form(demo, "/account/login", fields, cookie if with_cookie else None)
+    assert reply.status == 400
+    assert CSRF_REFUSED in reply.body
+    # The form again, with a token to send it with; not signed in.
+    assert csrf_token(reply)
+    assert b'value="mallory"' in reply.body
+    assert reply.header("Location") is None
+    account = demo.request("GET", "/account/", tls=True, headers={"Cookie": cookie})
+    assert b"You are not signed in" in account.body
+
+
+def test_logout_needs_the_csrf_token(demo: Demo) -> None:
+    cookie = sign_in(demo, "bob")
+    refused = post_form(demo, "/account/logout", {}, cookie)
+    assert refused.status == 400
+    assert CSRF_REFUSED in refused.body
+    assert b"Signed in as <strong>bob</strong>" in refused.body
+    token = csrf_token(refused)
+    done = post_form(demo, "/account/logout", {"csrf_token": token}, cookie)
+    assert done.status == 303
+    account = demo.request(
+        "GET", "/account/", tls=True, headers={"Cookie": session_cookie(done)}
+    )
+    assert b"You are not signed in" in account.body
+
+
+def test_login_page_says_what_is_protected(demo: Demo) -> None:
+    page = demo.request("GET", "/account/login", tls=True).body
+    text = " ".join(re.sub(rb"<[^>]+>", b" ", page).decode().split())
+    for claim in [
+        "every page under /account/",
+        "is served only over HTTPS",
+        "marked Secure , so your browser never sends it over plain HTTP,"
+        " not even to this site's home page",
+        "HttpOnly",
+        "SameSite=Lax",
+        "this form carries a token tied to your session",
+        "refused with 400",
+        "the home page and the static files are served over plain HTTP too",
+    ]:
+        assert claim in text, claim
 
 
 def test_public_pages_are_served_over_http(demo: Demo) -> None:
@@ -462,6 +624,8 @@ def test_flask_https_check_accepts_the_demo_certificate(demo: Demo) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 errors" in result.stdout
+    # The session cookie is Secure: nothing about it to warn of.
+    assert "[cookies-" not in result.stdout
 
 
 # --- Settings changed while it runs, and stopping it ------------------------
@@ -482,6 +646,10 @@ def test_forced_screens_reach_the_running_server(own_demo: Demo) -> None:
     assert home.header("Location") == f"https://127.0.0.1:{own_demo.https_port}/"
     # Exempt: still served as it comes.
     assert own_demo.request("GET", "/healthz").status == 200
+    # Every screen forced, and the session cookie Secure already.
+    check = own_demo.flask("storefront", "check", "--format", "json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not [f for f in json.loads(check.stdout) if f["id"].startswith("cookies-")]
     # Only the storefront's screens: the orders' SOAP service is unchanged.
     soap = own_demo.request(
         "POST", "/orders/soap", body=get_order_status(1), headers=SOAP_HEADERS

@@ -1,5 +1,11 @@
-"""Deploy checks of cookies: not ``Secure`` where screens are forced, or
-``Secure`` where screens are still on HTTP."""
+"""Deploy checks of cookies: a session cookie that is not ``Secure`` while
+screens are forced to HTTPS, or while screens that need TLS share a host
+with screens still served over plain HTTP.
+
+A browser sends a cookie without ``Secure`` with every request to its host,
+``http://`` ones included: the one a forced screen redirects, and every
+request to a screen that plain HTTP still serves.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,21 @@ from ..declarations import Kind
 from .registry import Context, register
 
 COOKIES_NOT_SECURE = "cookies-not-secure"
-COOKIES_SECURE_HTTP_SCREENS = "cookies-secure-http-screens"
+COOKIES_LEAK_TO_HTTP_SCREENS = "cookies-leak-to-http-screens"
+
+_NOT_SECURE = (
+    "the session cookie is not marked Secure"
+    " (secure_cookies off, SESSION_COOKIE_SECURE false)"
+)
+
+
+def _session_cookie_secure(context: Context) -> bool:
+    """Whether the session cookie gets ``Secure``: from Flask's config, or
+    from the extension on every cookie sent over HTTPS."""
+    return bool(
+        context.snapshot.secure_cookies
+        or context.app.config.get("SESSION_COOKIE_SECURE")
+    )
 
 
 @register(
@@ -16,44 +36,42 @@ COOKIES_SECURE_HTTP_SCREENS = "cookies-secure-http-screens"
     "Set secure_cookies = true, or SESSION_COOKIE_SECURE = True.",
 )
 def not_secure(context: Context) -> str | None:
-    """Screens forced to HTTPS, with cookies a plain-HTTP request could get."""
+    """Screens forced to HTTPS, with a session cookie that a plain-HTTP
+    request still carries before it is redirected."""
     environment = context.environment
     forced = (
         environment.hsts
         or environment.force_https_screens
         or context.own.force_https_screens
     )
-    if (
-        not forced
-        or context.snapshot.secure_cookies
-        or context.app.config.get("SESSION_COOKIE_SECURE")
-    ):
+    if not forced or _session_cookie_secure(context):
         return None
     return (
-        "screens are forced to HTTPS but cookies are not marked"
-        " Secure (secure_cookies off, SESSION_COOKIE_SECURE false)"
+        f"screens are forced to HTTPS, but {_NOT_SECURE}: browsers still send it"
+        " in cleartext with any plain-HTTP request to this host, before the"
+        " redirect"
     )
 
 
 @register(
-    COOKIES_SECURE_HTTP_SCREENS,
+    COOKIES_LEAK_TO_HTTP_SCREENS,
     "warning",
-    "Force HTTPS for screens, or turn secure_cookies off.",
+    "Set SESSION_COOKIE_SECURE = True, or secure_cookies = true: browsers then"
+    " send the session cookie over HTTPS only.",
 )
-def secure_http_screens(context: Context) -> str | None:
-    """``Secure`` cookies, which screens served over HTTP never get."""
-    if not context.snapshot.secure_cookies:
+def leak_to_http_screens(context: Context) -> str | None:
+    """A session cookie without ``Secure``, set by screens that need TLS and
+    sent by browsers to the screens that plain HTTP still serves."""
+    if _session_cookie_secure(context):
         return None
-    open_screens = sorted(
-        {
-            p.endpoint or ""
-            for p in context.policies
-            if p.kind is Kind.SCREEN and not p.requires_tls
-        }
-    )
+    screens = [p for p in context.policies if p.kind is Kind.SCREEN]
+    if not any(p.requires_tls for p in screens):
+        return None  # no cookie is set over HTTPS by a screen: nothing leaks
+    open_screens = sorted({p.endpoint or "" for p in screens if not p.requires_tls})
     if not open_screens:
         return None
     return (
-        "secure_cookies is on, but these screens are still served over HTTP"
-        " and will not get their cookies: " + ", ".join(open_screens)
+        f"{_NOT_SECURE}, so once a screen that requires TLS sets it over HTTPS,"
+        " browsers send it in cleartext to these screens, still served over"
+        " plain HTTP: " + ", ".join(open_screens)
     )
