@@ -43,6 +43,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"ipaddress\..*"),
     (r"py:.*", r"pathlib(\..*)?"),
     (r"py:.*", r"datetime(\..*)?"),
+    (r"py:.*", r"weakref(\..*)?"),
     # Annotations autodoc shows unqualified.
     (r"py:class", r"(.*\.)?(Flask|Request|Response|Target|Locator|Network)"),
     (r"py:class", r"(.*\.)?(Path|WSGIEnvironment|WSGIApplication|StartResponse)"),

@@ -14,18 +14,22 @@ from .errors import ConfigurationError, EnforceHTTPSError, SettingsError
 from .extension import EnforceHTTPS
 from .levels import HttpSecurity, Level
 from .policy import Policy
+from .refusals import ClientCertificateRequired, HTTPSRequired, UntrustedHost
 from .settings import Settings
 
 __all__ = [
+    "ClientCertificateRequired",
     "ConfigurationError",
     "EnforceHTTPS",
     "EnforceHTTPSError",
+    "HTTPSRequired",
     "HttpSecurity",
     "Kind",
     "Level",
     "Policy",
     "Settings",
     "SettingsError",
+    "UntrustedHost",
     "client_certificate",
     "signals",
 ]

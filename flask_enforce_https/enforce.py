@@ -23,6 +23,13 @@ from .location import hostname, https_location
 from .middleware import judge
 from .policy import Policy
 from .proxies import VIEW_KEY, ClientView
+from .refusals import (
+    ClientCertificateRequired,
+    HTTPSRequired,
+    Refusal,
+    UntrustedHost,
+    handled,
+)
 from .responses import (
     BAD_HOST,
     CLIENT_CERTIFICATE_REQUIRED,
@@ -47,21 +54,33 @@ class Verdict(t.NamedTuple):
 
     :param status: The response status: a redirect code, 400 or 403.
     :param location: The redirect target, for redirects only.
-    :param reason: Why, in words.
     :param policy: The endpoint's effective policy.
     :param detail: For refusals, what the client is told.
+    :param cause: What refused it beyond the policy (the host, the
+        certificate), in words; ``None`` when the policy says it all.
+    :param error: For refusals, the exception an app may handle.
     """
 
     status: int
     location: str | None
-    reason: str
     policy: Policy
-    detail: str
+    detail: str = ""
+    cause: str | None = None
+    error: type[Refusal] | None = None
 
     @property
     def is_redirect(self) -> bool:
         """Whether the request is redirected, rather than refused."""
         return self.location is not None
+
+    @property
+    def reason(self) -> str:
+        """Why, in words, for logs and signals."""
+        if self.cause is None:
+            return self.policy.reason
+        if not self.policy.reasons:
+            return self.cause
+        return f"{self.policy.reason}; {self.cause}"
 
 
 def judged_by(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Snapshot]:
@@ -114,7 +133,7 @@ def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
         return None
     policy = snapshot.policy(endpoint)
     if view.conflict:
-        return Verdict(400, None, _CONFLICT, policy, BAD_HOST)
+        return Verdict(400, None, policy, BAD_HOST, _CONFLICT, UntrustedHost)
     if not policy.requires_tls:
         return None
     if snapshot.is_exempt(req.path):
@@ -125,21 +144,21 @@ def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     if view.secure:
         return _client_certificate(state, environ, policy, view.trusted)
     if policy.kind.is_integration:
-        return Verdict(403, None, policy.reason, policy, HTTPS_REQUIRED)
+        return Verdict(403, None, policy, HTTPS_REQUIRED, None, HTTPSRequired)
     host = view.host
     if state.domain is not None and not _in_domain(host, state.domain):
-        return Verdict(
-            400, None, f"host {host!r} is not in SERVER_NAME", policy, BAD_HOST
-        )
+        cause = f"host {host!r} is not in SERVER_NAME"
+        return Verdict(400, None, policy, BAD_HOST, cause, UntrustedHost)
     location = https_location(
         environ, host, state.host, state.port, app.config.get("TRUSTED_HOSTS")
     )
     if location is None:
-        return Verdict(400, None, f"cannot redirect to host {host!r}", policy, BAD_HOST)
+        cause = f"cannot redirect to host {host!r}"
+        return Verdict(400, None, policy, BAD_HOST, cause, UntrustedHost)
     code = state.redirect_code
     if req.method not in _SAFE_METHODS:
         code = state.redirect_code_other
-    return Verdict(code, location, policy.reason, policy, "")
+    return Verdict(code, location, policy)
 
 
 def _in_domain(host: str | None, domain: str) -> bool:
@@ -197,13 +216,8 @@ def _client_certificate(
         now = datetime.datetime.now(datetime.timezone.utc)
         environ[CERTIFICATE_KEY] = state.client_ca.verify(pem, now)
     except ClientCertificateError as e:
-        return Verdict(
-            403,
-            None,
-            f"{policy.reason}; {e}",
-            policy,
-            f"{CLIENT_CERTIFICATE_REQUIRED} ({e})",
-        )
+        detail = f"{CLIENT_CERTIFICATE_REQUIRED} ({e})"
+        return Verdict(403, None, policy, detail, str(e), ClientCertificateRequired)
     return None
 
 
@@ -237,12 +251,12 @@ def install(app: Flask, state: AppState) -> None:
         verdict = check(state, req, app)
         if verdict is None:
             return preprocess()
-        return _respond(app, req, verdict)
+        return _respond(app, state, req, verdict)
 
     app.preprocess_request = enforce_https  # type: ignore[method-assign]
 
 
-def _respond(app: Flask, req: Request, verdict: Verdict) -> Response:
+def _respond(app: Flask, state: AppState, req: Request, verdict: Verdict) -> Response:
     # Receivers are sent to with signals.send: one that raises is logged and
     # the verdict stands, so a bug in a logging hook never serves a request
     # or turns its redirect or refusal into a 500.
@@ -259,8 +273,6 @@ def _respond(app: Flask, req: Request, verdict: Verdict) -> Response:
                 location=verdict.location,
                 reason=verdict.reason,
             )
-        # install() runs after init_app has put the state there.
-        state: AppState = app.extensions["enforce_https"]
         return redirect(verdict.location, verdict.status, state.redirect_max_age)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("refused %s with %d: %s", req.url, verdict.status, verdict.reason)
@@ -272,6 +284,12 @@ def _respond(app: Flask, req: Request, verdict: Verdict) -> Response:
             status=verdict.status,
             reason=verdict.reason,
         )
+    error = verdict.error
+    if error is not None and handled(app, error, req.blueprints):
+        # Raised only for an app that handles it: an exception costs more
+        # than the whole check, and a generic 403 handler must not replace
+        # an API's problem+json.
+        raise error(verdict.policy.kind, verdict.detail, verdict.reason, req)
     return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
 
 

@@ -243,9 +243,9 @@ def explanation(
         else:
             outcome = "redirected" if verdict.is_redirect else "rejected"
             reasons = list(policy.reasons)
-            if verdict.reason != policy.reason:
+            if verdict.cause is not None:
                 # What refused it beyond the policy: the host, the certificate.
-                reasons.insert(0, verdict.reason.removeprefix(f"{policy.reason}; "))
+                reasons.insert(0, verdict.cause)
             result.update(
                 outcome=outcome,
                 status=verdict.status,

@@ -799,10 +799,11 @@ def cookie_ids(findings: list[dict[str, str]]) -> list[str]:
             id="http-screens-other-app-secure-cookies",
         ),
         pytest.param(
+            # Exempt paths never lower a design-time TLS screen.
             env(exempt_paths=["/secure", "/account/"]),
             NOT_SECURE,
-            [],
-            id="no-screen-requires-tls",
+            [LEAK],
+            id="exempt-tls-screens-still-set-cookies",
         ),
     ],
 )
@@ -1244,7 +1245,7 @@ def test_each_id_constant_is_registered() -> None:
         value
         for module in (deploy.hsts, deploy.cookies, deploy.application,
                        deploy.hosts, deploy.proxies, deploy.declared,
-                       deploy.exempt)
+                       deploy.exempt, deploy.handlers)
         for name, value in vars(module).items()
         if name.isupper() and isinstance(value, str) and "-" in value
     }  # fmt: skip

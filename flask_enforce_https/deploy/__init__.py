@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     cookies,
     declared,
     exempt,
+    handlers,
     hosts,
     hsts,
     proxies,
