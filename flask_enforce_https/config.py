@@ -6,20 +6,15 @@ from __future__ import annotations
 import os
 import re
 import typing as t
-import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
 
-from . import signals
-from .client_certs import ClientCAs
-from .errors import ConfigurationError, SettingsError
+from .errors import ConfigurationError
 from .levels import HttpSecurity
 from .location import split_host
-from .settings import Settings, parse_settings
-from .sources import FORMATS, FileSource
-from .state import AppState, SettingsSource, StaticSource
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
@@ -164,7 +159,7 @@ def optional_path(config: Mapping[str, t.Any], key: str) -> Path | None:
     return Path(value)
 
 
-def client_ca(config: Mapping[str, t.Any]) -> ClientCAs | None:
+def client_cert_header(config: Mapping[str, t.Any]) -> str | None:
     header = config["ENFORCE_HTTPS_CLIENT_CERT_HEADER"]
     if header is not None and not (
         isinstance(header, str) and _HEADER_NAME.fullmatch(header)
@@ -173,8 +168,7 @@ def client_ca(config: Mapping[str, t.Any]) -> ClientCAs | None:
             "ENFORCE_HTTPS_CLIENT_CERT_HEADER",
             f"expected a header name such as 'X-SSL-Client-Cert', got {header!r}",
         )
-    path = optional_path(config, "ENFORCE_HTTPS_CLIENT_CA")
-    return None if path is None else ClientCAs(path, header)
+    return header
 
 
 def warning_days(config: Mapping[str, t.Any]) -> int:
@@ -187,56 +181,61 @@ def warning_days(config: Mapping[str, t.Any]) -> int:
     return value
 
 
-def settings_source(app: Flask, interval: float) -> SettingsSource:
-    key = "ENFORCE_HTTPS_SETTINGS"
-    value = app.config[key]
-    if value is None:
-        value = os.environ.get(key) or {}
-    if isinstance(value, Mapping):
-        return StaticSource(parse_settings(value))
-    if not isinstance(value, (str, os.PathLike)):
-        raise ConfigurationError(
-            key,
-            "expected the path of a .toml or .json file, or a mapping of"
-            f" settings, got {type(value).__name__}",
-        )
-    path = Path(value).absolute()
-    if path.suffix not in FORMATS:
-        raise ConfigurationError(
-            key, f"expected a .toml or .json file, got {str(path)!r}"
-        )
-    source = FileSource(path, interval)
-    # A weak reference: the app owns the source, not the other way round.
-    sender = weakref.ref(app)
+@dataclass(frozen=True)
+class Config:
+    """The ``ENFORCE_HTTPS_*`` keys of one application, validated once at
+    :meth:`~flask_enforce_https.EnforceHTTPS.init_app`.
 
-    # Sent with signals.send: a receiver that raises is logged, so that it
-    # neither stops the reload nor escapes HTTPSMiddleware as a raw 500.
-    def applied(settings: Settings, changes: list[str]) -> None:
-        if (app := sender()) is not None:
-            signals.send(
-                signals.settings_applied, app, source=str(path), settings=settings
-            )
+    :param application: The application's name in the settings.
+    :param default: ``ENFORCE_HTTPS_DEFAULT_SECURITY``.
+    :param redirect_code: For GET and HEAD.
+    :param redirect_code_other: For other methods.
+    :param redirect_max_age: Seconds clients may cache a redirect.
+    :param port: The HTTPS port redirects go to.
+    :param host: The host redirects go to: ``ENFORCE_HTTPS_HOST``, else
+        ``SERVER_NAME`` when it pins the app's host; ``None`` to take the
+        request's.
+    :param domain: With ``subdomain_matching``, ``SERVER_NAME``'s host: a
+        redirect's host must be it or one of its subdomains.
+    :param reload_interval: Seconds between checks of a settings file.
+    :param audit_log: Where ``flask https set`` logs changes, when set.
+    :param client_ca: The PEM bundle of the client CAs, when set.
+    :param client_cert_header: The header a trusted proxy passes a client
+        certificate in, when set.
+    :param certificate: The server certificate ``check`` checks, when set.
+    :param certificate_key: Its private key, when set.
+    :param ca_bundle: The roots its chain is checked against, when set.
+    :param expiry_warning_days: Warn when the certificate expires sooner.
+    """
 
-    def rejected(error: SettingsError) -> None:
-        if (app := sender()) is not None:
-            signals.send(signals.settings_rejected, app, source=str(path), error=error)
+    application: str
+    default: HttpSecurity
+    redirect_code: int
+    redirect_code_other: int
+    redirect_max_age: int
+    port: int
+    host: str | None
+    domain: str | None
+    reload_interval: float
+    audit_log: Path | None
+    client_ca: Path | None
+    client_cert_header: str | None
+    certificate: Path | None
+    certificate_key: Path | None
+    ca_bundle: Path | None
+    expiry_warning_days: int
 
-    source.applied.append(applied)
-    source.rejected.append(rejected)
-    return source
 
+def load(app: Flask) -> Config:
+    """Validate every ``ENFORCE_HTTPS_*`` key of ``app`` (its defaults
+    already set) into a :class:`Config`.
 
-def app_state(app: Flask) -> AppState:
-    """Validate every ``ENFORCE_HTTPS_*`` key of ``app`` once, and return the
-    state the extension keeps for it.
-
-    :param app: The application, its config defaults already set.
+    :param app: The application.
     :raises ConfigurationError: A key has a bad value; the error names it.
-    :raises SettingsError: The administrator settings are invalid.
     """
     conf = app.config
     host, domain = pinned_hosts(app, canonical_host(conf))
-    state = AppState(
+    return Config(
         application=application(app),
         default=HttpSecurity.coerce(
             conf["ENFORCE_HTTPS_DEFAULT_SECURITY"], "ENFORCE_HTTPS_DEFAULT_SECURITY"
@@ -254,16 +253,12 @@ def app_state(app: Flask) -> AppState:
         port=port(conf),
         host=host,
         domain=domain,
-        source=settings_source(app, reload_interval(conf)),
-        app=weakref.ref(app),
-        client_ca=client_ca(conf),
+        reload_interval=reload_interval(conf),
+        audit_log=optional_path(conf, "ENFORCE_HTTPS_AUDIT_LOG"),
+        client_ca=optional_path(conf, "ENFORCE_HTTPS_CLIENT_CA"),
+        client_cert_header=client_cert_header(conf),
+        certificate=optional_path(conf, "ENFORCE_HTTPS_CERTIFICATE"),
+        certificate_key=optional_path(conf, "ENFORCE_HTTPS_CERTIFICATE_KEY"),
+        ca_bundle=optional_path(conf, "ENFORCE_HTTPS_CA_BUNDLE"),
+        expiry_warning_days=warning_days(conf),
     )
-    for key in (
-        "ENFORCE_HTTPS_AUDIT_LOG",
-        "ENFORCE_HTTPS_CERTIFICATE",
-        "ENFORCE_HTTPS_CERTIFICATE_KEY",
-        "ENFORCE_HTTPS_CA_BUNDLE",
-    ):
-        optional_path(conf, key)
-    warning_days(conf)
-    return state

@@ -37,7 +37,8 @@ from .responses import (
     redirect,
     refusal,
 )
-from .state import SNAPSHOT_KEY, AppState, Snapshot
+from .snapshot import SNAPSHOT_KEY, Snapshot
+from .state import AppState
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -146,18 +147,22 @@ def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     if policy.kind.is_integration:
         return Verdict(403, None, policy, HTTPS_REQUIRED, None, HTTPSRequired)
     host = view.host
-    if state.domain is not None and not _in_domain(host, state.domain):
+    if state.config.domain is not None and not _in_domain(host, state.config.domain):
         cause = f"host {host!r} is not in SERVER_NAME"
         return Verdict(400, None, policy, BAD_HOST, cause, UntrustedHost)
     location = https_location(
-        environ, host, state.host, state.port, app.config.get("TRUSTED_HOSTS")
+        environ,
+        host,
+        state.config.host,
+        state.config.port,
+        app.config.get("TRUSTED_HOSTS"),
     )
     if location is None:
         cause = f"cannot redirect to host {host!r}"
         return Verdict(400, None, policy, BAD_HOST, cause, UntrustedHost)
-    code = state.redirect_code
+    code = state.config.redirect_code
     if req.method not in _SAFE_METHODS:
-        code = state.redirect_code_other
+        code = state.config.redirect_code_other
     return Verdict(code, location, policy)
 
 
@@ -273,7 +278,7 @@ def _respond(app: Flask, state: AppState, req: Request, verdict: Verdict) -> Res
                 location=verdict.location,
                 reason=verdict.reason,
             )
-        return redirect(verdict.location, verdict.status, state.redirect_max_age)
+        return redirect(verdict.location, verdict.status, state.config.redirect_max_age)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("refused %s with %d: %s", req.url, verdict.status, verdict.reason)
     if signals.request_rejected.receivers:

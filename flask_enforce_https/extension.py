@@ -11,10 +11,12 @@ from flask import Flask
 from . import config, enforce
 from .checks import app_hosts, certificate_findings
 from .cli import https_cli
+from .config import Config
 from .declarations import Kind, declare
 from .errors import EnforceHTTPSError
 from .levels import HttpSecurity, Level
 from .middleware import HTTPSMiddleware
+from .state import AppState
 
 if t.TYPE_CHECKING:
     from .declarations import Decorator
@@ -23,18 +25,17 @@ EXTENSION_KEY = "enforce_https"
 logger = logging.getLogger("flask_enforce_https")
 
 
-def _log_certificate_problems(app: Flask) -> None:
+def _log_certificate_problems(app: Flask, conf: Config) -> None:
     # Logged, not raised: refusing to start would take HTTPS down with it.
-    certificate = config.optional_path(app.config, "ENFORCE_HTTPS_CERTIFICATE")
-    if certificate is None:
+    if conf.certificate is None:
         return
     findings = certificate_findings(
-        certificate,
-        config.optional_path(app.config, "ENFORCE_HTTPS_CERTIFICATE_KEY"),
-        config.optional_path(app.config, "ENFORCE_HTTPS_CA_BUNDLE"),
+        conf.certificate,
+        conf.certificate_key,
+        conf.ca_bundle,
         app_hosts(app),
         datetime.datetime.now(datetime.timezone.utc),
-        app.config["ENFORCE_HTTPS_EXPIRY_WARNING_DAYS"],
+        conf.expiry_warning_days,
     )
     for finding in findings:
         if finding.severity != "info":
@@ -75,7 +76,7 @@ class EnforceHTTPS:
             )
         for key, value in config.DEFAULTS.items():
             app.config.setdefault(key, value)
-        state = config.app_state(app)
+        state = AppState.create(app)
         state.snapshot()  # fail now, not on the first request
         state.scan(app)
         app.extensions[EXTENSION_KEY] = state
@@ -84,7 +85,7 @@ class EnforceHTTPS:
         enforce.install(app, state)
         app.wsgi_app = HTTPSMiddleware(app.wsgi_app, state)  # type: ignore[method-assign]
         app.cli.add_command(https_cli)
-        _log_certificate_problems(app)
+        _log_certificate_problems(app, state.config)
 
     @staticmethod
     def screen(level: Level | None = None) -> Decorator:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import typing as t
 
 from .proxies import PROXY_FIX_KEY, VIEW_KEY, ClientView, client_view, show_to_app
-from .state import SNAPSHOT_KEY, AppState, Snapshot
+from .snapshot import SNAPSHOT_KEY, Snapshot
+from .state import AppState
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -63,9 +64,9 @@ def judge(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Snapsh
     snapshot = state.snapshot()
     if snapshot.trusted or PROXY_FIX_KEY in environ:
         view = client_view(environ, snapshot.proxies)
-        if view.conflict and state.host is not None:
+        if view.conflict and state.config.host is not None:
             # The proxies disagree on the host: the configured one wins.
-            view = ClientView(view.secure, state.host, True)
+            view = ClientView(view.secure, state.config.host, True)
         show_to_app(environ, view)
     else:  # client_view, inlined: this runs on every request
         view = ClientView(

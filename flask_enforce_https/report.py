@@ -20,7 +20,8 @@ from .enforce import check, client_view_of, endpoint_of_url, hsts_header
 from .levels import HttpSecurity
 from .middleware import judge
 from .policy import Policy
-from .state import AppState, Snapshot
+from .snapshot import Snapshot
+from .state import AppState
 
 
 class BadURL(ValueError):
@@ -50,7 +51,7 @@ def endpoint_rows(app: Flask, state: AppState) -> list[dict[str, t.Any]]:
         policy = snapshot.rule_policy(rule)
         rows.append(
             {
-                "application": state.application,
+                "application": state.config.application,
                 "endpoint": rule.endpoint,
                 "rule": rule.rule,
                 "methods": sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}),

@@ -139,7 +139,7 @@ def test_web_flow_defaults(endpoint: str | None, expected: Design) -> None:
 def test_default_security_config_applies_to_undeclared() -> None:
     app = make_flow_app(default="tls")
     state = app.extensions["enforce_https"]
-    assert design_for(app, "home", state.default).level is HttpSecurity.TLS
+    assert design_for(app, "home", state.config.default).level is HttpSecurity.TLS
     client = app.test_client()
     assert client.get("/").status_code == 301
     assert client.get("/nowhere").status_code == 301, "unmatched URLs too"

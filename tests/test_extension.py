@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing as t
+from pathlib import Path
 
 import pytest
 from flask import Blueprint, Flask, Response, abort
@@ -24,10 +26,10 @@ def test_init_app_registers_state_and_config_defaults() -> None:
     ext.init_app(app)
     state = app.extensions["enforce_https"]
     assert isinstance(state, AppState)
-    assert state.application == "shop"
-    assert state.default is HttpSecurity.NONE
-    assert (state.redirect_code, state.redirect_code_other) == (301, 308)
-    assert state.port == 8443, "setdefault keeps what the app set"
+    assert state.config.application == "shop"
+    assert state.config.default is HttpSecurity.NONE
+    assert (state.config.redirect_code, state.config.redirect_code_other) == (301, 308)
+    assert state.config.port == 8443, "setdefault keeps what the app set"
     assert app.config["ENFORCE_HTTPS_REDIRECT_CODE"] == 301
     assert app.config["ENFORCE_HTTPS_DEFAULT_SECURITY"] == "none"
     assert app.config["ENFORCE_HTTPS_HOST"] is None
@@ -38,7 +40,7 @@ def test_constructor_with_app_is_init_app() -> None:
     app = Flask("shop")
     EnforceHTTPS(app)
     assert isinstance(app.extensions["enforce_https"], AppState)
-    assert app.extensions["enforce_https"].application == "shop"
+    assert app.extensions["enforce_https"].config.application == "shop"
 
 
 def test_one_instance_serves_several_apps() -> None:
@@ -73,7 +75,7 @@ def test_application_name_from_config() -> None:
     )
     app.add_url_rule("/", "home", lambda: "home")
     EnforceHTTPS(app)
-    assert app.extensions["enforce_https"].application == "storefront"
+    assert app.extensions["enforce_https"].config.application == "storefront"
     assert app.test_client().get("/").status_code == 301
 
 
@@ -231,7 +233,7 @@ def test_good_config_is_normalised(key: str, value: t.Any, expected: t.Any) -> N
         "ENFORCE_HTTPS_REDIRECT_CODE": "redirect_code",
         "ENFORCE_HTTPS_REDIRECT_CODE_OTHER": "redirect_code_other",
     }[key]
-    assert getattr(state, attribute) == expected
+    assert getattr(state.config, attribute) == expected
 
 
 def test_bad_settings_fail_at_init_app() -> None:
@@ -245,3 +247,23 @@ def test_errors_share_one_base_class() -> None:
     assert issubclass(ConfigurationError, EnforceHTTPSError)
     assert issubclass(SettingsError, EnforceHTTPSError)
     assert issubclass(ConfigurationError, ValueError)
+
+
+def test_config_is_validated_once_into_a_frozen_value(tmp_path: Path) -> None:
+    app = Flask("shop")
+    app.config.update(
+        ENFORCE_HTTPS_PORT=8443,
+        ENFORCE_HTTPS_AUDIT_LOG=str(tmp_path / "audit.jsonl"),
+        ENFORCE_HTTPS_DEFAULT_SECURITY="tls",
+    )
+    EnforceHTTPS(app)
+    config = app.extensions["enforce_https"].config
+    assert config.audit_log == tmp_path / "audit.jsonl"
+    assert config.certificate is None
+    assert config.expiry_warning_days == 30
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.port = 443  # type: ignore[misc]
+    # Changing app.config afterwards changes nothing: init_app validated it.
+    app.config["ENFORCE_HTTPS_PORT"] = "not a port"
+    response = app.test_client().get("/")
+    assert response.headers["Location"] == "https://localhost:8443/"

@@ -235,7 +235,7 @@ def test_redirect_max_age_sets_cache_control(
     assert client.get("/secure").headers["Cache-Control"] == expected
     assert client.put("/secure").headers["Cache-Control"] == expected
     state = app.extensions["enforce_https"]
-    assert app.config["ENFORCE_HTTPS_REDIRECT_MAX_AGE"] == state.redirect_max_age
+    assert app.config["ENFORCE_HTTPS_REDIRECT_MAX_AGE"] == state.config.redirect_max_age
 
 
 @pytest.mark.parametrize(

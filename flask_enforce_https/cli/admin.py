@@ -9,7 +9,6 @@ import typing as t
 from pathlib import Path
 
 import click
-from flask import current_app
 
 from .. import audit, edits
 from ..errors import EnforceHTTPSError, SettingsError
@@ -38,9 +37,8 @@ def audit_log(state: AppState) -> Path:
 
     :param state: The extension state of an app whose settings are a file.
     """
-    configured = current_app.config.get("ENFORCE_HTTPS_AUDIT_LOG")
-    if configured:
-        return Path(configured)
+    if state.config.audit_log is not None:
+        return state.config.audit_log
     path = _file_source(state).path
     return path.with_name(path.name + ".audit.jsonl")
 
@@ -133,14 +131,14 @@ def _scope(application: str | None, new_application: bool, verb: str) -> str:
             raise click.UsageError("--new-application needs --application NAME")
         return "environment"
     state = app_state()
-    known = {state.application, *state.snapshot().settings.applications}
+    known = {state.config.application, *state.snapshot().settings.applications}
     if application in known or new_application:
         return application
-    others = sorted(known - {state.application})
+    others = sorted(known - {state.config.application})
     also = f"also have {', '.join(map(repr, others))}" if others else "have no other"
     message = (
         f"unknown application {application!r}: this app is"
-        f" {state.application!r} and the settings {also}"
+        f" {state.config.application!r} and the settings {also}"
     )
     if verb == "set":
         message += "; pass --new-application to add settings for a new one"

@@ -57,7 +57,7 @@ def show(fmt: str) -> None:
         hsts += f" (not for {', '.join(sorted(snapshot.hsts_excluded))})"
     proxies = ", ".join(map(str, environment.trusted_proxies)) or "none"
     head = [
-        f"Application: {state.application}",
+        f"Application: {state.config.application}",
         f"Settings: {status.source} ({status.state}; loaded {when(status.loaded_at)})",
         f"HSTS: {hsts}",
         f"Trusted proxies: {proxies}",

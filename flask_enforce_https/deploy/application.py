@@ -18,11 +18,11 @@ CLIENT_CA_MISSING = "client-ca-missing"
 def other_application(context: Context) -> str | None:
     """Settings for one application, not this one: a misspelt name."""
     named = set(context.snapshot.settings.applications)
-    if len(named) != 1 or context.state.application in named:
+    if len(named) != 1 or context.state.config.application in named:
         return None
     return (
         f"the settings name only application {next(iter(named))!r},"
-        f" not this one ({context.state.application!r})"
+        f" not this one ({context.state.config.application!r})"
     )
 
 

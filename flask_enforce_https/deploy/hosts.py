@@ -21,7 +21,7 @@ def pinned_by(app: Flask, state: AppState) -> str | None:
     :param app: The application.
     :param state: Its extension state.
     """
-    if state.host:
+    if state.config.host:
         return "ENFORCE_HTTPS_HOST"
     if app.config.get("TRUSTED_HOSTS"):
         return "TRUSTED_HOSTS"
@@ -55,7 +55,7 @@ def redirect_host_unpinned(context: Context) -> str | None:
         return None
     return (
         "nothing pins the host of redirects to HTTPS (ENFORCE_HTTPS_HOST,"
-        f" TRUSTED_HOSTS, SERVER_NAME): a {context.state.redirect_code} redirect"
+        f" TRUSTED_HOSTS, SERVER_NAME): a {context.state.config.redirect_code} redirect"
         " takes its host from the request, and browsers and caches can keep"
         " it; redirected: " + ", ".join(redirected)
     )

@@ -32,7 +32,7 @@ class Context:
         self.state = state
         self.snapshot = state.snapshot()
         self.environment = self.snapshot.settings.environment
-        self.own = self.snapshot.settings.application(state.application)
+        self.own = self.snapshot.settings.application(state.config.application)
 
     @functools.cached_property
     def policies(self) -> list[Policy]:
