@@ -16,6 +16,9 @@ from .levels import HttpSecurity
 from .policy import Policy
 from .settings import Settings
 
+#: The package's version: the one source, read by setup.cfg and the docs.
+__version__ = "0.1.0.dev0"
+
 __all__ = [
     "ConfigurationError",
     "EnforceHTTPS",
