@@ -1,24 +1,43 @@
 # Developer entry points for flask-enforce-https.
 #
-# A fresh machine needs only Python >= 3.10 and GNU make: every target that
-# needs a tool first builds the virtualenv in $(VENV) and installs the package
-# in editable mode with all development extras.
+# A fresh machine needs only Python 3.11 and GNU make: every target that
+# needs a tool first builds the virtualenv in $(VENV) and installs in it, in
+# editable mode, the package and what that target needs: `make demo` only the
+# package (its dependencies are all the demo imports), the other targets the
+# development extras too. `make test-min` uses its own virtualenv,
+# $(MIN_VENV), with every dependency at the floor setup.cfg states.
 
 PYTHON ?= python3
 VENV = .venv
 BIN = $(VENV)/bin
-STAMP = $(VENV)/.installed
+# One stamp per set of packages: the demo's is a subset of the dev one's.
+STAMP = $(VENV)/.installed-dev
+DEMO_STAMP = $(VENV)/.installed-demo
+MIN_VENV = .venv-min
+MIN_BIN = $(MIN_VENV)/bin
+MIN_STAMP = $(MIN_VENV)/.installed
+FLOORS = constraints/min.txt
 
 SPHINXOPTS ?= -W --keep-going -n
 
 .DEFAULT_GOAL := test
 
-.PHONY: test lint typecheck format docs demo bench clean distclean
+.PHONY: test test-min lint typecheck format docs demo bench clean distclean
 
-$(STAMP): setup.cfg pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	touch $@
+
+$(DEMO_STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+$(MIN_STAMP): setup.cfg pyproject.toml $(FLOORS)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_BIN)/python -m pip install -c $(FLOORS) -e '.[test]'
 	touch $@
 
 # Tests first, then lint, formatting, types and the documentation build.
@@ -29,6 +48,12 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
 	$(MAKE) docs
+
+# The whole suite with every dependency at its floor (see $(FLOORS)): the
+# floors in setup.cfg are ones that pass. FLOORS makes test_packaging check
+# that the versions installed are those pins.
+test-min: $(MIN_STAMP)
+	FLOORS=$(FLOORS) $(MIN_BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,8 +71,9 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html docs docs/_build/html
 	$(BIN)/sphinx-build -q -b doctest docs docs/_build/doctest
 
-# Serves the example app; HOST and PORT are optional, e.g. `make demo PORT=9000`.
-demo: $(STAMP)
+# Serves the example app; HOST, HTTP_PORT (or PORT) and HTTPS_PORT are
+# optional, e.g. `make demo HTTP_PORT=9080 HTTPS_PORT=9443`.
+demo: $(DEMO_STAMP)
 	$(BIN)/python -m example_app
 
 # Only needs the venv when there is something to run.
@@ -61,7 +87,7 @@ bench: $(if $(wildcard bench/overhead.py),$(STAMP))
 clean:
 	rm -rf build dist *.egg-info .eggs docs/_build \
 		.pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . \( -path ./$(VENV) -o -path ./$(MIN_VENV) \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(MIN_VENV)

@@ -13,11 +13,13 @@ from pathlib import Path
 # installed (``make docs`` installs it in editable mode anyway).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flask_enforce_https import __version__
+
 project = "flask-enforce-https"
 author = "flask-enforce-https contributors"
 copyright = "flask-enforce-https contributors"
-release = "0.1.0.dev0"
-version = "0.1"
+release = __version__
+version = ".".join(release.split(".")[:2])
 
 extensions = [
     "sphinx.ext.autodoc",

@@ -10,16 +10,24 @@ for a certificate without insisting on one (``CERT_OPTIONAL``); werkzeug
 puts the one presented in ``SSL_CLIENT_CERT``, where the extension verifies
 it for the partner endpoint.
 
+Both ports are bound before anything else is done, so that a port in use
+stops the demo at once with one line naming the variable to change; the
+orders service starts with one order, the one the SOAP example of the
+banner asks about.
+
 Ctrl-C (SIGINT) or SIGTERM shuts both servers down; the process exits 0.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import ipaddress
 import logging
 import os
 import shlex
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -27,7 +35,13 @@ import typing as t
 from pathlib import Path
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import (
+    LISTEN_QUEUE,
+    BaseWSGIServer,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from example_app import config, pki, soap
 
@@ -38,6 +52,77 @@ if t.TYPE_CHECKING:
 
 #: Seconds between checks for shutdown, in the servers' loops.
 POLL_INTERVAL = 0.2
+#: The item and quantity of order 1, which the demo starts with: the
+#: banner's SOAP and REST examples ask about it.
+FIRST_ORDER = ("teapot", 2)
+
+
+class CannotListen(Exception):
+    """A port cannot be listened on: in use, or the address is not here.
+
+    :param host: The address.
+    :param port: The port.
+    :param variable: The environment variable that sets the port.
+    :param error: Why.
+    """
+
+    def __init__(self, host: str, port: int, variable: str, error: OSError) -> None:
+        where = f"{_url_host(host)}:{port}"
+        other = f"set {variable} to another port, e.g. make demo {variable}="
+        if error.errno == errno.EADDRINUSE:
+            message = (
+                f"cannot listen on {where}: the port is in use, by another"
+                f" program or another demo; stop it, or {other}"
+                f"{_suggested_port(port)}"
+            )
+        elif error.errno == errno.EACCES:
+            message = (
+                f"cannot listen on {where}: ports below 1024 need privileges;"
+                f" {other}{_suggested_port(port)}"
+            )
+        else:
+            message = (
+                f"cannot listen on {where} ({error.strerror or error});"
+                " set HOST to an address of this machine, e.g. 127.0.0.1"
+            )
+        super().__init__(message)
+
+
+def _suggested_port(port: int) -> int:
+    if port < 1024:
+        return port + 8000
+    return port + 1000 if port + 1000 < 65536 else port - 1000
+
+
+def listen(host: str, port: int, variable: str) -> socket.socket:
+    """Return a socket listening on ``host:port``, bound as werkzeug's server
+    binds one.
+
+    Werkzeug's server, left to bind the port itself, prints its own advice
+    and exits the process when it cannot; given the socket, it serves it.
+
+    :param host: The address.
+    :param port: The port.
+    :param variable: The environment variable that sets the port, for the
+        error.
+    :raises CannotListen: The port is in use, or the address is not here.
+    """
+    try:
+        family = select_address_family(host, port)
+        address = get_sockaddr(host, port, family)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as e:
+        raise CannotListen(host, port, variable, e) from None
+    try:
+        # As werkzeug's server does: a port left in TIME_WAIT by the last
+        # run can be bound again at once.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(LISTEN_QUEUE)
+    except OSError as e:
+        sock.close()
+        raise CannotListen(host, port, variable, e) from None
+    return sock
 
 
 def tls_context(files: pki.Files) -> ssl.SSLContext:
@@ -56,8 +141,20 @@ def tls_context(files: pki.Files) -> ssl.SSLContext:
     return context
 
 
+def http_server(host: str, sock: socket.socket, app: WSGIApplication) -> BaseWSGIServer:
+    """Return a threaded werkzeug server for ``app`` on a listening socket.
+
+    :param host: The address ``sock`` listens on.
+    :param sock: The socket, from :func:`listen`; the server serves a copy
+        of it, so it can be closed.
+    :param app: The WSGI application.
+    """
+    port = sock.getsockname()[1]
+    return make_server(host, port, app, threaded=True, fd=sock.fileno())
+
+
 def https_server(
-    host: str, port: int, app: WSGIApplication, context: ssl.SSLContext
+    host: str, sock: socket.socket, app: WSGIApplication, context: ssl.SSLContext
 ) -> BaseWSGIServer:
     """Return a threaded werkzeug server for ``app`` over TLS.
 
@@ -67,13 +164,12 @@ def https_server(
     other. Here the listening socket does not shake hands on accept: each
     connection does, in its own thread, on its first read.
 
-    :param host: The address to listen on.
-    :param port: The port.
+    :param host: The address ``sock`` listens on.
+    :param sock: The socket, as for :func:`http_server`.
     :param app: The WSGI application.
     :param context: The TLS context.
-    :raises OSError: The address cannot be listened on.
     """
-    server = make_server(host, port, app, threaded=True)
+    server = http_server(host, sock, app)
     server.socket = context.wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False
     )
@@ -172,7 +268,8 @@ Try it, from another terminal in this folder:
       {https}/orders/api/orders
   curl -i {cacert} {https}/orders/api/orders/1
 
-  # SOAP at level none: the WSDL, and GetOrderStatus of order 1, over HTTP too.
+  # SOAP at level none: the WSDL, and GetOrderStatus of order 1 (the demo
+  # starts with it), over HTTP too.
   curl -i {shlex.quote(f"{http}/orders/soap?wsdl")}
   curl -i {soap_headers} \\
       -d {envelope} \\
@@ -214,13 +311,12 @@ def _serve(server: BaseWSGIServer, name: str) -> threading.Thread:
     return thread
 
 
-def _cannot_listen(host: str, port: int, variable: str, error: OSError) -> int:
-    print(
-        f"error: cannot listen on {host}:{port} ({error.strerror or error});"
-        f" set {variable} to another port",
-        file=sys.stderr,
-    )
-    return 1
+def seed() -> None:
+    """Give the orders service its first order, :data:`FIRST_ORDER`."""
+    from example_app import orders
+
+    with orders.app.app_context():
+        orders.book().add(*FIRST_ORDER)
 
 
 def main() -> int:
@@ -241,21 +337,24 @@ def main() -> int:
     except config.DemoConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    instance = config.prepare()
-    # Imported now, so that `instance.created` above says what this run made.
-    from example_app import orders, storefront
+    # First, so that a port in use stops the demo before it makes anything.
+    try:
+        with contextlib.ExitStack() as stack:
+            http_socket = stack.enter_context(listen(host, http_port, "HTTP_PORT"))
+            https_socket = stack.enter_context(listen(host, https_port, "HTTPS_PORT"))
+            listening = stack.pop_all()
+    except CannotListen as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    with listening:
+        instance = config.prepare()
+        # Imported now, so that `instance.created` above says what this run made.
+        from example_app import orders, storefront
 
-    app = DispatcherMiddleware(storefront.app, {"/orders": orders.app})
-    context = tls_context(instance.files)
-    try:
-        http = make_server(host, http_port, app, threaded=True)
-    except OSError as e:
-        return _cannot_listen(host, http_port, "HTTP_PORT", e)
-    try:
-        https = https_server(host, https_port, app, context)
-    except OSError as e:
-        http.server_close()
-        return _cannot_listen(host, https_port, "HTTPS_PORT", e)
+        seed()
+        app = DispatcherMiddleware(storefront.app, {"/orders": orders.app})
+        http = http_server(host, http_socket, app)
+        https = https_server(host, https_socket, app, tls_context(instance.files))
     servers = [http, https]
     threads = [_serve(http, "http"), _serve(https, "https")]
     print(banner(instance, host, http_port, https_port), flush=True)

@@ -17,6 +17,9 @@ from .policy import Policy
 from .refusals import ClientCertificateRequired, HTTPSRequired, UntrustedHost
 from .settings import Settings
 
+#: The package's version: the one source, read by setup.cfg and the docs.
+__version__ = "0.1.0.dev0"
+
 __all__ = [
     "ClientCertificateRequired",
     "ConfigurationError",

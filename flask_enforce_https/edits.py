@@ -16,7 +16,7 @@ import getpass
 import json
 import os
 import re
-import sys
+import tomllib
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +30,6 @@ from .errors import EnforceHTTPSError, SettingsError
 from .files import FileError, replace_file
 from .parsing import parse_file
 from .sources import read_file
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 Key = tuple[str, ...]
 

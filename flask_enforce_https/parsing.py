@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import tomllib
 import typing as t
 from pathlib import Path
 
 from .errors import SettingsError
 from .settings import Locator, Settings, parse_settings
 from .tomltext import lines_of_keys
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 

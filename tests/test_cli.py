@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import sys
 import time
+import tomllib
 import typing as t
 from pathlib import Path
 
@@ -26,11 +26,6 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 import flask_enforce_https.cli
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SETTINGS_TOML = """\
 # Environment-wide HTTPS settings

@@ -12,7 +12,7 @@ people type it, or plain text.
 from __future__ import annotations
 
 import json
-import sys
+import tomllib
 import typing as t
 from pathlib import Path
 
@@ -21,11 +21,6 @@ from click.testing import Result
 from conftest import create_app
 from flask import Flask
 from flask.testing import FlaskCliRunner
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 SETTINGS_TOML = """\
 [environment]

@@ -8,9 +8,9 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
 import time
+import tomllib
 import typing as t
 from pathlib import Path
 
@@ -20,11 +20,6 @@ from conftest import create_app
 from test_stack import unavailable
 
 from flask_enforce_https.files import ACL_XATTR
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 #: A user and group that own nothing here.
 OTHER_UID, OTHER_GID = 4321, 8765

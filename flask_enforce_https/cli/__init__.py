@@ -1,10 +1,20 @@
 """The ``flask https`` command group: a ``flask.commands`` entry point, so
 that it exists even when the app fails to load, and added to ``app.cli`` by
-:meth:`~flask_enforce_https.EnforceHTTPS.init_app`."""
+:meth:`~flask_enforce_https.EnforceHTTPS.init_app`.
+
+Each module makes its commands with :func:`.common.command`, which adds
+them to no group: this is the one place that says which commands
+``flask https`` has.
+"""
 
 from __future__ import annotations
 
-from . import admin, check, inspect
+from .admin import history, set_, unset
+from .check import check
 from .common import https_cli
+from .inspect import explain, show
 
-__all__ = ["admin", "check", "https_cli", "inspect"]
+for _command in (show, explain, set_, unset, history, check):
+    https_cli.add_command(_command)
+
+__all__ = ["https_cli"]

@@ -4,7 +4,7 @@ settings file."""
 from __future__ import annotations
 
 import json
-import sys
+import tomllib
 import typing as t
 from pathlib import Path
 
@@ -15,12 +15,7 @@ from ..errors import EnforceHTTPSError, SettingsError
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
 from ..state import AppState
-from .common import FORMAT, app_state, https_cli, is_file
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .common import FORMAT, app_state, command, is_file
 
 
 def _file_source(state: AppState) -> FileSource:
@@ -163,7 +158,7 @@ def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
     )
 
 
-@https_cli.command("set", on_invalid_settings=_settings_hint)
+@command("set", on_invalid_settings=_settings_hint)
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @_APPLICATION
 @click.option(
@@ -196,7 +191,7 @@ def set_(
     _apply(scope, values)
 
 
-@https_cli.command("unset", on_invalid_settings=_settings_hint)
+@command("unset", on_invalid_settings=_settings_hint)
 @click.argument("keys", nargs=-1, required=True, metavar="KEY...")
 @_APPLICATION
 def unset(keys: tuple[str, ...], application: str | None) -> None:
@@ -207,7 +202,7 @@ def unset(keys: tuple[str, ...], application: str | None) -> None:
     _apply(scope, dict.fromkeys(keys))
 
 
-@https_cli.command("history")
+@command("history")
 @FORMAT
 def history(fmt: str) -> None:
     """Print the audit log of changes made with 'flask https set'."""

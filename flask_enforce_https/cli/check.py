@@ -14,12 +14,12 @@ from ..config import optional_path
 from ..deploy import deploy_findings
 from ..findings import Finding
 from ..handshakes import HANDSHAKES, MAX_HANDSHAKES, MIN_HANDSHAKES
-from .common import FORMAT, app_state, https_cli, the_app
+from .common import FORMAT, app_state, command, the_app
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-@https_cli.command("check")
+@command("check")
 @click.option(
     "--certificate",
     type=_PATH,

@@ -142,23 +142,48 @@ class HTTPSGroup(AppGroup):
     def command(  # type: ignore[override]
         self, *args: t.Any, **kwargs: t.Any
     ) -> t.Callable[[t.Callable[..., t.Any]], click.Command]:
-        """Like :meth:`click.Group.command`, wrapping the callback in
-        :func:`with_app`.
+        """Like :meth:`click.Group.command`, but the command is made by
+        :func:`command`, so that it loads the app with :func:`load_app`.
 
-        :param on_invalid_settings: What the command says when the app's
-            settings are invalid (see :func:`load_app`).
-        :param with_appcontext: ``False`` to run the callback without the app.
+        The package's own commands are made with :func:`command` and added
+        in :mod:`flask_enforce_https.cli`; this is for commands added
+        elsewhere.
         """
-        on_invalid = kwargs.pop("on_invalid_settings", None)
-        wrap = kwargs.pop("with_appcontext", True)
 
         def decorator(f: t.Callable[..., t.Any]) -> click.Command:
-            command = click.Group.command(self, *args, **kwargs)
-            return t.cast(
-                click.Command, command(with_app(f, on_invalid) if wrap else f)
-            )
+            made = command(*args, **kwargs)(f)
+            self.add_command(made)
+            return made
 
         return decorator
+
+
+def command(
+    name: str | None = None,
+    *,
+    on_invalid_settings: OnInvalidSettings | None = None,
+    with_appcontext: bool = True,
+    **kwargs: t.Any,
+) -> t.Callable[[t.Callable[..., t.Any]], click.Command]:
+    """Make a ``flask https`` command, without adding it to a group: like
+    :func:`click.command`, wrapping the callback in :func:`with_app`.
+
+    :param name: The command's name; the function's by default.
+    :param on_invalid_settings: What the command says when the app's
+        settings are invalid (see :func:`load_app`).
+    :param with_appcontext: ``False`` to run the callback without the app.
+    :param kwargs: Passed to :func:`click.command`.
+    """
+
+    make = t.cast(
+        t.Callable[[t.Callable[..., t.Any]], click.Command],
+        click.command(name, **kwargs),
+    )
+
+    def decorator(f: t.Callable[..., t.Any]) -> click.Command:
+        return make(with_app(f, on_invalid_settings) if with_appcontext else f)
+
+    return decorator
 
 
 https_cli = HTTPSGroup(

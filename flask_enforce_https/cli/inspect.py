@@ -14,7 +14,7 @@ from .common import (
     FORMAT,
     InputError,
     app_state,
-    https_cli,
+    command,
     is_file,
     the_app,
     when,
@@ -33,7 +33,7 @@ def _invalid_settings(error: SettingsError, params: dict[str, t.Any]) -> str:
     return "Running applications keep their last good settings until it is fixed."
 
 
-@https_cli.command("show", on_invalid_settings=_invalid_settings)
+@command("show", on_invalid_settings=_invalid_settings)
 @click.option(
     "--format",
     "fmt",
@@ -101,7 +101,7 @@ def _headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return headers
 
 
-@https_cli.command("explain")
+@command("explain")
 @click.argument("url")
 @click.option(
     "-X",
