@@ -110,9 +110,11 @@ def _apply(scope: str, values: dict[str, object]) -> None:
         click.echo(f"[environment] applies to every application reading {source.path}.")
     # A check sees the change within the interval; it applies once a read
     # one stability window later agrees (docs/settings.rst, Hot reload).
+    # Checks run on requests: an idle application sees it at its next one.
     click.echo(
         f"Written to {source.path}; running applications apply it within"
-        f" {source.interval + source.stable_for:g} s."
+        f" {source.interval + source.stable_for:g} s while serving requests"
+        f" (an idle one, {source.stable_for:g} s after its next request)."
     )
 
 
