@@ -20,6 +20,7 @@ CERT_NOT_YET_VALID = "cert-not-yet-valid"
 CERT_EXPIRING = "cert-expiring"
 CERT_HOST_MISMATCH = "cert-host-mismatch"
 CERT_CN_ONLY = "cert-cn-only"
+CERT_PROFILE = "cert-profile"
 CERT_KEY_MISMATCH = "cert-key-mismatch"
 KEY_UNREADABLE = "key-unreadable"
 KEY_ENCRYPTED = "key-encrypted"
@@ -43,6 +44,7 @@ CERTIFICATE_IDS = frozenset(
         CERT_EXPIRING,
         CERT_HOST_MISMATCH,
         CERT_CN_ONLY,
+        CERT_PROFILE,
         CERT_KEY_MISMATCH,
         KEY_UNREADABLE,
         KEY_ENCRYPTED,
