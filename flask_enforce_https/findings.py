@@ -33,6 +33,7 @@ CERT_NONE = "cert-none"
 URL_INVALID = "url-invalid"
 URL_UNREACHABLE = "url-unreachable"
 URL_MIXED_CERTIFICATES = "url-mixed-certificates"
+URL_CERTIFICATE = "url-certificate"
 
 #: The ids of the findings about certificates, keys and ``--url``.
 CERTIFICATE_IDS = frozenset(
@@ -57,6 +58,7 @@ CERTIFICATE_IDS = frozenset(
         URL_INVALID,
         URL_UNREACHABLE,
         URL_MIXED_CERTIFICATES,
+        URL_CERTIFICATE,
     }
 )
 
