@@ -2,23 +2,30 @@
 
 The files are read by :mod:`flask_enforce_https.certificate_files`.
 
-Host names are matched as RFC 6125 says modern clients do: against the
-subject alternative names only (the common name is ignored), with a wildcard
-only as the whole left-most label, matching exactly one label. Chains are
-verified with :mod:`cryptography.x509.verification`.
+Host names are matched by :mod:`flask_enforce_https.host_names`, with
+cryptography's verifier. Chains are verified with
+:mod:`cryptography.x509.verification` too, without a host name: the names
+are checked on their own.
 """
 
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import typing as t
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, rsa
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    Policy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 
 from . import findings as ids
 
@@ -29,18 +36,11 @@ from .certificate_files import load_chain as load_chain
 from .certificate_files import load_key as load_key
 from .certificate_files import load_trust_store as load_trust_store
 from .findings import Finding
+from .host_names import CertificateProfileError as CertificateProfileError
+from .host_names import covers as covers
+from .host_names import profile_error as profile_error
+from .host_names import san_names as san_names
 
-# Suffixes under which anyone can register a name, so "*.co.uk" would cover
-# strangers' sites. Not the whole Public Suffix List: the common ones.
-PUBLIC_SUFFIXES = frozenset(
-    """
-    ac.uk co.uk gov.uk ltd.uk me.uk net.uk org.uk plc.uk com.au net.au org.au
-    edu.au gov.au co.nz org.nz co.jp ne.jp or.jp com.br com.cn com.hk com.mx
-    com.sg com.tr co.in co.il co.kr co.za com.ar com.co github.io gitlab.io
-    herokuapp.com appspot.com azurewebsites.net cloudfront.net pages.dev
-    vercel.app netlify.app fly.dev onrender.com blogspot.com
-    """.split()  # noqa: SIM905 (a list this long reads better as words)
-)
 _WEAK_RSA_BITS = 2048
 
 
@@ -53,54 +53,6 @@ UNPROCESSABLE = (
     x509.UnsupportedGeneralNameType,
     ValueError,
 )
-
-
-def san_names(cert: x509.Certificate) -> tuple[list[str], list[t.Any]]:
-    """Return the DNS names and IP addresses in a certificate's SAN.
-
-    :param cert: The certificate.
-    """
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return [], []
-    return (
-        san.value.get_values_for_type(x509.DNSName),
-        san.value.get_values_for_type(x509.IPAddress),
-    )
-
-
-def _dns_matches(pattern: str, host: str) -> bool:
-    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if "*" not in pattern:
-        return pattern == host
-    suffix = pattern[2:]
-    if not pattern.startswith("*.") or "*" in suffix:
-        return False  # only the whole left-most label may be a wildcard
-    if "." not in suffix or suffix in PUBLIC_SUFFIXES:
-        return False  # never a wildcard over a public suffix
-    label, dot, rest = host.partition(".")
-    return bool(label) and bool(dot) and rest == suffix
-
-
-def covers(cert: x509.Certificate, host: str) -> bool:
-    """Whether ``cert`` is valid for ``host`` (a name or IP address).
-
-    :param cert: The leaf certificate.
-    :param host: A host name (IDNA allowed) or IP address, no port.
-    """
-    names, addresses = san_names(cert)
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        pass
-    else:
-        return address in addresses
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
-    return any(_dns_matches(name, ascii_host) for name in names)
 
 
 def _days(delta: datetime.timedelta) -> str:
@@ -192,6 +144,19 @@ def check_hosts(
                 "Reissue it with the host names as DNS (or IP) SAN entries.",
             )
         ]
+    reason = profile_error(cert)
+    if reason is not None:
+        # Whatever the host, clients refuse it: not a question of names.
+        return [
+            Finding(
+                ids.CERT_PROFILE,
+                "error",
+                f"{where}: refused as a server certificate whatever the host: {reason}",
+                "Reissue it as a plain server certificate: a non-empty issuer,"
+                " no critical extension clients do not know, serial and dates"
+                " encoded as RFC 5280 says.",
+            )
+        ]
     san = ", ".join([*names, *map(str, addresses)])
     return [
         Finding(
@@ -252,6 +217,29 @@ def check_strength(chain: list[x509.Certificate], where: str) -> list[Finding]:
     return found
 
 
+def _server_auth(
+    policy: Policy, cert: x509.Certificate, usage: x509.ExtendedKeyUsage | None
+) -> None:
+    # What a server verifier asks of the leaf's extended key usage.
+    if usage is not None and ExtendedKeyUsageOID.SERVER_AUTH not in usage:
+        raise ValueError("the leaf's extended key usage does not allow a server")
+
+
+def _issues_server_auth(
+    policy: Policy, cert: x509.Certificate, usage: x509.ExtendedKeyUsage | None
+) -> None:
+    # What a server verifier asks of a CA's extended key usage.
+    allowed = (
+        ExtendedKeyUsageOID.SERVER_AUTH,
+        ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+    )
+    if usage is not None and not any(oid in usage for oid in allowed):
+        raise ValueError(
+            f"{cert.subject.rfc4514_string()}: its extended key usage does not"
+            " allow servers"
+        )
+
+
 def check_chain(
     chain: list[x509.Certificate],
     roots: list[x509.Certificate],
@@ -261,9 +249,10 @@ def check_chain(
 ) -> list[Finding]:
     """Find a chain that does not verify to ``roots``.
 
-    Needs cryptography 45 or later; ``now`` must be timezone-aware. An
-    expired leaf is verified at a moment inside its validity, so that this
-    finding is about the chain only.
+    Verified with the web PKI rules of a server certificate, but without a
+    host name, which :func:`check_hosts` checks; ``now`` must be
+    timezone-aware. An expired leaf is verified at a moment inside its
+    validity, so that this finding is about the chain only.
     """
     leaf = chain[0]
     names, addresses = san_names(leaf)
@@ -274,14 +263,21 @@ def check_chain(
             leaf.not_valid_before_utc
             + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
         )
-    subject: x509.verification.Subject
-    if names:
-        subject = x509.DNSName(names[0].replace("*", "wildcard", 1))
-    else:
-        subject = x509.IPAddress(addresses[0])
+    # A client verifier checks no name; the server's extended key usage
+    # rules replace the client's.
+    ee_policy = ExtensionPolicy.webpki_defaults_ee().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, _server_auth
+    )
+    ca_policy = ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.NON_CRITICAL, _issues_server_auth
+    )
     try:
         verifier = (
-            PolicyBuilder().store(Store(roots)).time(now).build_server_verifier(subject)
+            PolicyBuilder()
+            .store(Store(roots))
+            .time(now)
+            .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+            .build_client_verifier()
         )
         verifier.verify(leaf, chain[1:])
     except (VerificationError, ValueError) as e:

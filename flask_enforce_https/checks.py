@@ -5,6 +5,7 @@ checked together before a deploy.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import typing as t
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from flask import Flask
 from . import certificates as certs
 from . import findings as ids
 from .findings import Finding
-from .handshakes import HANDSHAKES, Handshakes, describe
+from .handshakes import HANDSHAKES, Handshakes, PlainHTTPError, describe
 from .handshakes import handshakes as shake
 
 # OpenSSL's X509_V_ERR_CERT_NOT_YET_VALID and X509_V_ERR_CERT_HAS_EXPIRED.
@@ -215,6 +216,17 @@ def url_findings(
         ]
     try:
         seen = shake(host, port, handshakes, timeout, str(bundle) if bundle else "")
+    except PlainHTTPError as e:
+        return [
+            Finding(
+                ids.URL_UNREACHABLE,
+                "error",
+                f"{url}: port {port} answers plain HTTP, not HTTPS: there is no"
+                f" TLS certificate to check there (the TLS handshake got: {e})",
+                "Point --url at the port that serves HTTPS (443 unless the"
+                " server says otherwise), or set up TLS on this one.",
+            )
+        ]
     except OSError as e:
         return [
             Finding(
@@ -230,8 +242,43 @@ def url_findings(
         found.append(_mixed(url, seen, handshakes))
     for number, der in enumerate(leaves, 1):
         where = f"{url} certificate" + (f" #{number}" if len(leaves) > 1 else "")
+        found.append(presented(der, where))
         found += _live_leaf_findings(der, [host, *hosts], now, warning_days, where)
     return found + _refused_chains(url, seen, found)
+
+
+def _printable(text: str) -> str:
+    # The server chose these names: no control character reaches the terminal.
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
+def presented(der: bytes, where: str) -> Finding:
+    """Return the ``url-certificate`` finding: what the server presented.
+
+    :param der: The leaf certificate, in DER.
+    :param where: The URL and which certificate of it.
+    """
+    try:
+        leaf = x509.load_der_x509_certificate(der)
+        names, addresses = certs.san_names(leaf)
+        subject = leaf.subject.rfc4514_string() or "empty"
+        issuer = leaf.issuer.rfc4514_string() or "empty"
+        until = f"{leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    except certs.UNPROCESSABLE:  # reported, with the reason, on its own
+        described = describe(der)
+    else:
+        san = [f"DNS:{_printable(n)}" for n in names]
+        san += [f"IP:{a}" for a in addresses]
+        described = (
+            f"subject {subject}; SAN {', '.join(san) or 'none'}; issuer {issuer};"
+            f" expires {until}; SHA-256 {hashlib.sha256(der).hexdigest()}"
+        )
+    return Finding(
+        ids.URL_CERTIFICATE,
+        "info",
+        f"{where}: {described}",
+        "Check that this is the certificate you meant to deploy.",
+    )
 
 
 def _live_leaf_findings(

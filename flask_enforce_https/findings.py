@@ -20,6 +20,7 @@ CERT_NOT_YET_VALID = "cert-not-yet-valid"
 CERT_EXPIRING = "cert-expiring"
 CERT_HOST_MISMATCH = "cert-host-mismatch"
 CERT_CN_ONLY = "cert-cn-only"
+CERT_PROFILE = "cert-profile"
 CERT_KEY_MISMATCH = "cert-key-mismatch"
 KEY_UNREADABLE = "key-unreadable"
 KEY_ENCRYPTED = "key-encrypted"
@@ -32,6 +33,7 @@ CERT_NONE = "cert-none"
 URL_INVALID = "url-invalid"
 URL_UNREACHABLE = "url-unreachable"
 URL_MIXED_CERTIFICATES = "url-mixed-certificates"
+URL_CERTIFICATE = "url-certificate"
 
 #: The ids of the findings about certificates, keys and ``--url``.
 CERTIFICATE_IDS = frozenset(
@@ -43,6 +45,7 @@ CERTIFICATE_IDS = frozenset(
         CERT_EXPIRING,
         CERT_HOST_MISMATCH,
         CERT_CN_ONLY,
+        CERT_PROFILE,
         CERT_KEY_MISMATCH,
         KEY_UNREADABLE,
         KEY_ENCRYPTED,
@@ -55,6 +58,7 @@ CERTIFICATE_IDS = frozenset(
         URL_INVALID,
         URL_UNREACHABLE,
         URL_MIXED_CERTIFICATES,
+        URL_CERTIFICATE,
     }
 )
 

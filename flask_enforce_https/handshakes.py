@@ -45,6 +45,28 @@ class Handshakes:
     failed: list[OSError] = field(default_factory=list)
 
 
+class PlainHTTPError(OSError):
+    """The port answers plain HTTP, not TLS."""
+
+
+def _speaks_http(host: str, port: int, timeout: float) -> bool:
+    """Whether ``host:port`` answers an HTTP request in plain text."""
+    answer = b""
+    try:
+        name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+        request = f"HEAD / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode("ascii")
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.sendall(request)
+            while len(answer) < len(b"HTTP/"):
+                part = sock.recv(5 - len(answer))
+                if not part:
+                    break
+                answer += part
+    except (OSError, UnicodeError):
+        return False
+    return answer == b"HTTP/"
+
+
 def handshakes(
     host: str, port: int, count: int, timeout: float, verify_with: str
 ) -> Handshakes:
@@ -60,6 +82,8 @@ def handshakes(
     :param count: How many handshakes, at least :data:`MIN_HANDSHAKES`.
     :param timeout: Seconds to wait for each.
     :param verify_with: A PEM file of roots, or ``""`` for OpenSSL's.
+    :raises PlainHTTPError: The first handshake failed, and the port
+        answers plain HTTP.
     :raises OSError: The first handshake failed: nothing to check.
     """
     if count < MIN_HANDSHAKES:
@@ -75,6 +99,8 @@ def handshakes(
             continue
         except OSError as e:  # ssl.SSLError included
             if number == 0:
+                if isinstance(e, ssl.SSLError) and _speaks_http(host, port, timeout):
+                    raise PlainHTTPError(str(e)) from e
                 raise
             seen.failed.append(e)
             continue

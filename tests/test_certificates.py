@@ -1,9 +1,11 @@
 """Server certificate checks: ``certificates.py`` and ``checks.py``.
 
 Every certificate is made at test time by :mod:`pki` and written to
-``tmp_path``. Host names are matched as RFC 6125 says: against the subject
-alternative names only, a wildcard being the whole left-most label and
-matching exactly one label, never over a public suffix. Chains are verified
+``tmp_path``. Host names are matched by cryptography's verifier as RFC 6125 says:
+against the subject alternative names only, a wildcard being the whole
+left-most label and matching exactly one label, never over an ICANN public
+suffix; a certificate the verifier refuses whatever the host is
+``cert-profile``, never a host mismatch. Chains are verified
 to the given bundle, inside the leaf's validity.
 """
 
@@ -16,7 +18,8 @@ from pathlib import Path
 
 import der
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from flask import Flask
 from pki import CA, DAY, Issued, sha1_certificate
 
@@ -241,7 +244,8 @@ def test_host_named_twice_is_reported_once(
         (["example.com"], [], "EXAMPLE.Com", True),
         (["Example.COM"], [], "example.com", True),
         (["example.com"], [], "example.com.", True),
-        (["example.com."], [], "example.com", True),
+        # Not a name RFC 5280 allows in a SAN; OpenSSL refuses it too.
+        (["example.com."], [], "example.com", False),
         (["a.example.com", "b.example.com"], [], "b.example.com", True),
         (["*.example.com"], [], "a.example.com", True),
         (["*.example.com"], [], "SHOP.Example.com", True),
@@ -258,7 +262,9 @@ def test_host_named_twice_is_reported_once(
         (["*"], [], "localhost", False),
         (["*.com"], [], "example.com", False),
         (["*.co.uk"], [], "example.co.uk", False),
-        (["*.github.io"], [], "someone.github.io", False),
+        # A private suffix: GitHub Pages serves it with its own wildcard
+        # certificate, which browsers accept.
+        (["*.github.io"], [], "someone.github.io", True),
         (["*.example.co.uk"], [], "shop.example.co.uk", True),
         ([], ["127.0.0.1"], "127.0.0.1", True),
         ([], ["127.0.0.1"], "127.0.0.2", False),
@@ -275,6 +281,14 @@ def test_host_named_twice_is_reported_once(
         (["xn--bcher-kva.example"], [], "BÜCHER.example", True),
         (["*.xn--bcher-kva.example"], [], "shop.bücher.example", True),
         (["buecher.example"], [], "bücher.example", False),
+        (["*.intranet"], [], "shop.intranet", False),
+        (["*.localhost"], [], "shop.localhost", False),
+        (["*.com", "example.com"], [], "example.com", True),
+        (["*.com"], [], "EXAMPLE.com", False),
+        (["Example.CO.uk"], [], "example.co.uk", True),
+        (["*.herokuapp.com"], [], "shop.herokuapp.com", True),
+        (["*.xn--fiqs8s"], [], "shop.xn--fiqs8s", False),
+        (["*.example.com"], [], "shop..example.com", False),
     ],
     ids=[
         "exact",
@@ -301,7 +315,7 @@ def test_host_named_twice_is_reported_once(
         "bare-wildcard",
         "wildcard-over-com",
         "wildcard-over-co-uk",
-        "wildcard-over-github-io",
+        "wildcard-under-github-io",
         "wildcard-under-co-uk",
         "ipv4",
         "ipv4-other",
@@ -318,6 +332,14 @@ def test_host_named_twice_is_reported_once(
         "idna-upper-case",
         "idna-wildcard",
         "idna-not-transliterated",
+        "wildcard-over-unknown-tld",
+        "wildcard-over-localhost",
+        "exact-name-beside-wildcard-over-com",
+        "wildcard-over-com-upper-case",
+        "exact-name-under-public-suffix",
+        "wildcard-under-private-suffix",
+        "wildcard-over-idn-suffix",
+        "empty-label",
     ],
 )
 def test_covers(
@@ -336,6 +358,71 @@ def test_covers_ignores_the_common_name_next_to_a_san(ca: CA) -> None:
     cert = ca.issue("www.example.com", dns=["shop.example.com"], ips=[]).cert
     assert certificates.covers(cert, "www.example.com") is False
     assert certificates.covers(cert, "shop.example.com") is True
+
+
+def odd_leaf(ca: CA, tmp_path: Path, odd: str) -> tuple[Path, Path]:
+    """Write a leaf for ``localhost`` that cryptography's verifier refuses
+    whatever the host: ``odd`` is ``"critical"`` (an unknown critical
+    extension) or ``"no-issuer"`` (an empty issuer name)."""
+    issued = ca.issue()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(issued.cert.subject)
+        .issuer_name(x509.Name([]) if odd == "no-issuer" else ca.name)
+        .public_key(issued.key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(issued.cert.not_valid_before_utc)
+        .not_valid_after(issued.cert.not_valid_after_utc)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+    )
+    if odd == "critical":
+        unknown = x509.UnrecognizedExtension(
+            x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00"
+        )
+        builder = builder.add_extension(unknown, critical=True)
+    cert = builder.sign(ca.key, hashes.SHA256())
+    odd_issued = Issued(cert, issued.key)
+    return odd_issued.write(tmp_path, "odd")
+
+
+ODD = [
+    pytest.param("critical", "unaccounted-for critical extensions", id="critical"),
+    pytest.param("no-issuer", "non-empty Issuer", id="no-issuer"),
+]
+
+
+@pytest.mark.parametrize(("odd", "reason"), ODD)
+@pytest.mark.parametrize(
+    "hosts",
+    [pytest.param(["localhost"], id="covered"),
+     pytest.param(["other.example"], id="not-covered")],
+)  # fmt: skip
+def test_profile_error_is_not_a_host_mismatch(
+    ca: CA, bundle: Path, tmp_path: Path, odd: str, reason: str, hosts: list[str]
+) -> None:
+    cert, key = odd_leaf(ca, tmp_path, odd)
+    found = {f.id: f for f in check(cert, key, bundle, hosts)}
+    assert "cert-host-mismatch" not in found
+    profile = found["cert-profile"]
+    assert profile.severity == "error"
+    assert profile.message.startswith(f"{cert}: refused as a server certificate")
+    assert reason in profile.message
+
+
+@pytest.mark.parametrize(("odd", "reason"), ODD)
+def test_covers_raises_on_a_profile_error(
+    ca: CA, tmp_path: Path, odd: str, reason: str
+) -> None:
+    cert, _ = odd_leaf(ca, tmp_path, odd)
+    leaf = certificates.load_chain(cert)[0]
+    with pytest.raises(certificates.CertificateProfileError, match=reason):
+        certificates.covers(leaf, "localhost")
+
+
+def test_expired_leaf_is_still_matched_by_name(ca: CA) -> None:
+    # The names are verified at a moment inside the leaf's validity.
+    cert = ca.issue(starts=-20 * DAY, lasts=10 * DAY).cert
+    assert certificates.covers(cert, "localhost") is True
 
 
 def test_common_name_only_is_an_error(ca: CA, bundle: Path, tmp_path: Path) -> None:
@@ -467,6 +554,24 @@ def test_chain_of_other_san_shapes(
 ) -> None:
     cert, key = ca.issue("leaf", dns=dns, ips=ips).write(tmp_path, "server")
     assert check(cert, key, bundle, [host]) == []
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [pytest.param("server", [], id="server"),
+     pytest.param(None, [], id="no-eku"),
+     pytest.param("both", [], id="both"),
+     pytest.param("client", ["cert-chain"], id="client-only")],
+)  # fmt: skip
+def test_chain_asks_for_a_server_certificate(
+    ca: CA, bundle: Path, tmp_path: Path, usage: str | None, expected: list[str]
+) -> None:
+    # The chain is verified without a host name, as a server's still.
+    cert, key = ca.issue(usage=usage).write(tmp_path, "server")
+    findings = check(cert, key, bundle)
+    assert [f.id for f in findings] == expected
+    if expected:
+        assert "does not allow a server" in findings[0].message
 
 
 @pytest.fixture

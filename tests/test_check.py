@@ -527,8 +527,8 @@ def test_url_checks_the_hostname_options_too(
             "--hostname",
             "shop.example.com",
         )
-    assert (code, ids(findings)) == (1, ["cert-host-mismatch"])
-    assert "does not cover shop.example.com " in findings[0]["message"]
+    assert (code, ids(findings)) == (1, ["url-certificate", "cert-host-mismatch"])
+    assert "does not cover shop.example.com " in findings[1]["message"]
 
 
 def test_url_and_certificate_together(ca: CA, bundle: Path, tmp_path: Path) -> None:
@@ -548,7 +548,7 @@ def test_url_and_certificate_together(ca: CA, bundle: Path, tmp_path: Path) -> N
             "--url",
             f"https://127.0.0.1:{port}",
         )
-    assert (code, ids(findings)) == (1, ["cert-expired"])
+    assert (code, ids(findings)) == (1, ["cert-expired", "url-certificate"])
     assert str(cert) in findings[0]["message"]
 
 

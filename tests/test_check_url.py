@@ -19,12 +19,15 @@ import typing as t
 from collections.abc import Iterator
 from pathlib import Path
 
+import der
 import pytest
 from conftest import create_app, serving
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from pki import CA, DAY, Issued
 
-from flask_enforce_https.checks import url_findings
+from flask_enforce_https.checks import presented, url_findings
 from flask_enforce_https.handshakes import HANDSHAKES
 
 
@@ -91,7 +94,7 @@ def pool_serving(
         yield f"https://127.0.0.1:{port}", pool
 
 
-def check(app: Flask, *args: str) -> tuple[int, list[dict[str, str]]]:
+def check_all(app: Flask, *args: str) -> tuple[int, list[dict[str, str]]]:
     """Run ``flask https check --format json ARGS``: exit code and findings."""
     result = app.test_cli_runner().invoke(
         args=["https", "check", "--format", "json", *args]
@@ -100,6 +103,13 @@ def check(app: Flask, *args: str) -> tuple[int, list[dict[str, str]]]:
         result.output
     )
     return result.exit_code, json.loads(result.output)
+
+
+def check(app: Flask, *args: str) -> tuple[int, list[dict[str, str]]]:
+    """:func:`check_all`, without the ``url-certificate`` info findings that
+    describe each leaf seen (tested on their own below)."""
+    code, findings = check_all(app, *args)
+    return code, [f for f in findings if f["id"] != "url-certificate"]
 
 
 def by_id(findings: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
@@ -267,3 +277,82 @@ def test_url_findings_refuses_fewer_than_two_handshakes(app: Flask) -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
     with pytest.raises(ValueError, match="at least 2 handshakes, got 1"):
         url_findings("https://127.0.0.1:1", None, [], now, 30, handshakes=1)
+
+
+# What the server presented, and a port that is not TLS --------------------
+
+
+def test_the_certificate_presented_is_described(
+    ca: CA, app: Flask, tmp_path: Path
+) -> None:
+    good = ca.issue(dns=["localhost", "shop.example"], ips=["127.0.0.1"])
+    expires = f"{good.cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    with pool_serving(app, [backend(good, tmp_path, "a")], tmp_path) as (url, _):
+        code, findings = check_all(app, "--url", url)
+        text = app.test_cli_runner().invoke(args=["https", "check", "--url", url])
+    assert code == 0
+    [shown] = findings
+    assert (shown["id"], shown["severity"]) == ("url-certificate", "info")
+    assert shown["message"].startswith(
+        f"{url} certificate: subject CN=localhost;"
+        " SAN DNS:localhost, DNS:shop.example, IP:127.0.0.1;"
+        f" issuer CN=Pool Test Root CA; expires {expires}; SHA-256 "
+    )
+    assert f"INFO [url-certificate] {shown['message']}\n" in text.output
+    assert text.output.endswith("0 errors, 0 warnings, 1 info\n")
+
+
+def test_each_leaf_of_a_mixed_pool_is_described(
+    ca: CA, app: Flask, tmp_path: Path
+) -> None:
+    stranger = CA("Stranger CA").issue()
+    backends = [backend(stranger, tmp_path, "bad"), backend(ca.issue(), tmp_path, "ok")]
+    with pool_serving(app, backends, tmp_path) as (url, _):
+        _, findings = check_all(app, "--url", url)
+    shown = [f["message"] for f in findings if f["id"] == "url-certificate"]
+    assert len(shown) == 2
+    assert "issuer CN=Stranger CA;" in shown[0]
+    assert shown[0].startswith(f"{url} certificate #1: subject CN=localhost;")
+    assert "issuer CN=Pool Test Root CA;" in shown[1]
+    assert shown[1].startswith(f"{url} certificate #2: ")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_plain_http_port_is_named_as_such(app: Flask, fmt: str) -> None:
+    with serving(app) as port:
+        result = app.test_cli_runner().invoke(
+            args=[
+                "https",
+                "check",
+                "--format",
+                fmt,
+                "--url",
+                f"https://127.0.0.1:{port}",
+            ]
+        )
+    assert result.exit_code == 1
+    expected = f"https://127.0.0.1:{port}: port {port} answers plain HTTP, not HTTPS"
+    assert expected in result.output
+    assert "url-unreachable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_tls_server_that_fails_handshakes_is_not_called_plain_http(
+    app: Flask, tmp_path: Path
+) -> None:
+    # Down for every handshake, but not speaking HTTP in plain text either.
+    with pool_serving(app, [None], tmp_path) as (url, _):
+        code, findings = check_all(app, "--url", url)
+    assert code == 1
+    [down] = findings
+    assert down["id"] == "url-unreachable"
+    assert "plain HTTP" not in down["message"]
+
+
+def test_an_unprocessable_leaf_is_still_described(ca: CA) -> None:
+    leaf = x509.load_pem_x509_certificate(
+        der.resigned(ca.issue(), ca, der.duplicate_last_extension)
+    )
+    found = presented(leaf.public_bytes(serialization.Encoding.DER), "where")
+    assert (found.id, found.severity) == ("url-certificate", "info")
+    assert found.message.startswith("where: CN=localhost, until ")
