@@ -180,6 +180,18 @@ def _keep(
                 " (or to a group one is not in); run this as root or as the"
                 " file's owner. Nothing was changed",
             ) from None
+    if acl is None:
+        # The new file may have inherited the folder's default ACL, which
+        # could let another user write the settings: the old file had none.
+        try:
+            os.removexattr(fd, ACL_XATTR)
+        except OSError as e:
+            if e.errno not in (errno.ENODATA, errno.ENOTSUP):
+                raise FileError(
+                    path,
+                    f"a new file cannot drop the folder's default access control"
+                    f" list ({e.strerror}). Nothing was changed",
+                ) from None
     # After fchown, which clears the set-user-ID and set-group-ID bits.
     os.fchmod(fd, stat.S_IMODE(info.st_mode))
     if acl is not None:

@@ -45,8 +45,10 @@ _QUOTED = r'"(?:[^"\\]|\\[\s\S])*"'
 # One pair, then what ends it. A value we do not use may be written loosely
 # (nginx's ``for=$remote_addr`` gives an unquoted IPv6 address), but never
 # with a quote, comma, semicolon or space in it.
+# Possessive spaces: with plain ones, a run of spaces after a separator is
+# tried every way round the empty pair, in time that grows with its square.
 _PAIR = re.compile(
-    rf"[ \t]*(?:({_TCHARS})=(?:({_QUOTED})|([^\s\",;]*)))?[ \t]*([,;]|$)"
+    rf"[ \t]*+(?:({_TCHARS})=(?:({_QUOTED})|([^\s\",;]*+))[ \t]*+)?([,;]|$)"
 )
 _IS_TCHARS = re.compile(_TCHARS)
 _ESCAPE = re.compile(r"\\(.)")
@@ -268,6 +270,17 @@ def show_to_app(environ: WSGIEnvironment, view: ClientView) -> None:
     :param environ: The WSGI environ, changed in place.
     :param view: How the client made the request.
     """
+    fixed = environ.get(PROXY_FIX_KEY)
+    if isinstance(fixed, dict):
+        # What ProxyFix rewrote from headers nobody trusted goes back to the
+        # server's values first: a client that sent no Host must not get
+        # its X-Forwarded-Host into the app either.
+        for key in ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT"):
+            if key in fixed:
+                if fixed[key] is None:
+                    environ.pop(key, None)
+                else:
+                    environ[key] = fixed[key]
     scheme = "https" if view.secure else "http"
     host = view.host
     if environ.get("wsgi.url_scheme") == scheme and (

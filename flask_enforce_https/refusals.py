@@ -58,20 +58,25 @@ class UntrustedHost(Refusal, BadRequest):
 
 
 def handled(app: Flask, error: type[Refusal], blueprints: t.Sequence[str]) -> bool:
-    """Whether ``app`` has an error handler for ``error`` or one of its
-    bases up to :class:`Refusal`, on the app or the request's blueprints.
+    """Whether the error handler Flask would pick for ``error`` is one
+    registered for a refusal class (``error`` or a base up to
+    :class:`Refusal`), rather than a generic one.
+
+    Flask looks by status code, then for any code; in each, the request's
+    blueprints innermost first, then the app; in each, along the class's
+    method resolution order. The first handler found wins, so a generic 403
+    handler on a blueprint beats the app's handler for ``HTTPSRequired``.
 
     :param app: The application.
     :param error: The refusal's class.
     :param blueprints: The request's blueprints, innermost first.
     """
-    ours = [c for c in error.__mro__ if issubclass(c, Refusal)]
-    for name in (*blueprints, None):
-        by_code = app.error_handler_spec.get(name)
-        if not by_code:
-            continue
-        for code in (error.code, None):
-            handlers = by_code.get(code)
-            if handlers and any(c in handlers for c in ours):
-                return True
+    for code in (error.code, None):
+        for name in (*blueprints, None):
+            handlers = app.error_handler_spec.get(name, {}).get(code)
+            if not handlers:
+                continue
+            for cls in error.__mro__:
+                if cls in handlers:
+                    return issubclass(cls, Refusal)
     return False
