@@ -34,12 +34,11 @@ from pathlib import Path
 
 import pytest
 from conftest import Reply, accepts, free_ports
+from processes import STOP_TIMEOUT, Process, running
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "example_app" / "settings.toml"
 #: Bounded waits, in seconds: generous, since CI machines can be slow.
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 RELOAD_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
 RELOAD_INTERVAL = "0.2"
@@ -155,16 +154,6 @@ class Demo:
             time.sleep(0.1)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextlib.contextmanager
 def running_demo(folder: Path) -> Iterator[Demo]:
     """Start ``python -m example_app`` with its instance in ``folder``, wait
@@ -183,37 +172,24 @@ def running_demo(folder: Path) -> Iterator[Demo]:
         DEMO_RELOAD_INTERVAL=RELOAD_INTERVAL,
         PYTHONUNBUFFERED="1",
     )
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "example_app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    demo = Demo(process, instance, http_port, https_port, env, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
+
+    def ready(process: Process) -> bool:
         # Listening, and done printing what to try.
-        while not (
+        return (
             accepts(http_port)
             and accepts(https_port)
-            and "Ctrl-C stops the demo." in demo.output()
-        ):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"the demo exited with {process.returncode} before listening:\n"
-                    + demo.output()
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the demo did not listen within {START_TIMEOUT} s:\n"
-                    + demo.output()
-                )
-            time.sleep(0.1)
-        yield demo
-    finally:
-        _stop(process)
+            and "Ctrl-C stops the demo." in process.output()
+        )
+
+    with running(
+        "demo",
+        [sys.executable, "-m", "example_app"],
+        log=log,
+        cwd=ROOT,
+        env=env,
+        ready=ready,
+    ) as process:
+        yield Demo(process.popen, instance, http_port, https_port, env, log)
 
 
 @pytest.fixture(scope="module")

@@ -17,17 +17,15 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import accepts, free_ports
+from processes import START_TIMEOUT, running
 from test_stack import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 
 
 def demo_env(instance: Path, http_port: int, https_port: int) -> dict[str, str]:
@@ -121,25 +119,15 @@ def started_demo(folder: Path) -> Iterator[tuple[dict[str, str], str]]:
     environment and the banner; stop it whatever happens."""
     http_port, https_port = free_ports(2)
     env = demo_env(folder / "instance", http_port, https_port)
-    log = folder / "demo.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "example_app"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while "Ctrl-C stops the demo." not in log.read_text():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield env, log.read_text()
-    finally:
-        process.terminate()
-        process.wait(STOP_TIMEOUT)
+    with running(
+        "demo",
+        [sys.executable, "-m", "example_app"],
+        log=folder / "demo.log",
+        cwd=ROOT,
+        env=env,
+        ready=lambda process: "Ctrl-C stops the demo." in process.output(),
+    ) as process:
+        yield env, process.output()
 
 
 def require_curl() -> None:

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import pytest
 from conftest import free_ports
+from processes import Process
 from test_stack import (
-    Process,
     app_env,
     fetch,
     gunicorn,

@@ -33,13 +33,11 @@ import http.client
 import importlib.util
 import os
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
-import time
 import typing as t
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -49,12 +47,11 @@ from conftest import Reply, accepts, free_ports
 from pki import CA, DAY, Issued
 from pki import test_ca as session_ca
 from pki import test_ca_path as session_ca_path
+from processes import Process, running
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 #: Bounded waits, in seconds: generous, since CI machines can be slow.
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
 REQUEST_TIMEOUT = 10.0
 CLIENT_CERT_HEADER = "X-SSL-Client-Cert"
 #: An address no test client has: the untrusted gunicorn's only proxy.
@@ -136,83 +133,6 @@ def fetch(
         return Reply(response.status, response.headers, response.read())
     finally:
         connection.close()
-
-
-@dataclass(frozen=True)
-class Process:
-    """A server running in a subprocess, its output in a log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        """What it printed so far, stdout and stderr."""
-        try:
-            return self.log.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def failure(self, message: str) -> str:
-        """``message``, then the process's output."""
-        return f"{message}\n--- {self.name} output ({self.log}) ---\n{self.output()}"
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate ``process`` and its session, then kill after a bounded wait."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT)
-    # Whatever it left behind in its own session (gunicorn's workers, say).
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def running(
-    name: str,
-    command: list[str],
-    *,
-    cwd: Path,
-    env: dict[str, str] | None,
-    ready: Callable[[], bool],
-) -> Iterator[Process]:
-    """Start ``command`` in its own session, wait until ``ready()`` holds
-    (failing after START_TIMEOUT, or when it exits), and stop it whatever
-    happens."""
-    log = cwd / f"{name}.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    process = Process(name, popen, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready():
-            if popen.poll() is not None:
-                pytest.fail(
-                    process.failure(f"{name} exited with {popen.returncode}"),
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    process.failure(f"{name} not ready within {START_TIMEOUT} s"),
-                    pytrace=False,
-                )
-            time.sleep(0.1)
-        yield process
-    finally:
-        stop(popen)
 
 
 def app_env(
@@ -310,9 +230,10 @@ def gunicorn(
     with running(
         "gunicorn",
         command,
+        log=folder / "gunicorn.log",
         cwd=folder,
         env=env,
-        ready=lambda: answers(port, context),
+        ready=lambda _: answers(port, context),
     ) as process:
         yield process
 
@@ -401,9 +322,10 @@ def nginx(folder: Path, config: str, ports: tuple[int, ...]) -> Iterator[Process
     with running(
         "nginx",
         command,
+        log=folder / "nginx.log",
         cwd=folder,
         env=None,
-        ready=lambda: all(accepts(port) for port in ports),
+        ready=lambda _: all(accepts(port) for port in ports),
     ) as process:
         yield process
 
