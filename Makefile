@@ -52,7 +52,7 @@ demo: $(STAMP)
 
 # Wall clock in-process, end to end through gunicorn and wrk (skipped without
 # wrk), then instruction counts under callgrind, whose --check fails the target
-# when a target of docs/performance.rst is missed. A few minutes.
+# when a target of docs/performance.rst is missed. About five minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/endtoend.py

@@ -190,13 +190,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"End-to-end benchmark failed: {e}", file=sys.stderr)
         return 1
     base = statistics.median(samples["bare"])
-    print(f"  {'':<22} {'median':>12}  {'ratio':>6}  {'IQR':>13}  {'min-max':>11}")
+    print(f"  {'':<22} {'req/s':>7}  {'ratio':>6}  {'IQR':>11}  {'min-max':>11}")
     for name, rates in samples.items():
         median = statistics.median(rates)
         q1, _, q3 = statistics.quantiles(rates, n=4) if len(rates) > 1 else [median] * 3
         print(
-            f"  {APPS[name]:<22} {median:6.0f} req/s  {median / base:5.3f}x"
-            f"  {q1:6.0f}-{q3:<6.0f}  {min(rates):5.0f}-{max(rates):<5.0f}"
+            f"  {APPS[name]:<22} {median:7.0f}  {median / base:5.3f}x"
+            f"  {q1:5.0f}-{q3:<5.0f}  {min(rates):5.0f}-{max(rates):<5.0f}"
             f"  (IQR {(q3 - q1) / median * 100:.0f}% of the median)"
         )
     if args.json:

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--per-round", type=int, default=2000)
-    parser.add_argument("--memory-requests", type=int, default=1_000_000)
+    parser.add_argument("--memory-requests", type=int, default=200_000)
     parser.add_argument(
         "--endpoints",
         type=int,
