@@ -324,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         child([Run(*r) for r in json.loads(args.child)], args.n1, args.n2)
         return 0
     if shutil.which("valgrind") is None:
-        print("valgrind is not installed (apt-get install valgrind): skipped")
+        outcome = "cannot check the targets" if args.check else "skipped"
+        print(f"valgrind is not installed (apt-get install valgrind): {outcome}")
         return 1 if args.check else 0
     if not 0 < args.n1 < args.n2:
         parser.error("--n1 must be positive and less than --n2")
