@@ -2,11 +2,12 @@
 valgrind's callgrind, against bare Flask, with the targets checked.
 
 Wall-clock figures on a shared machine move by several per cent between
-runs; instruction counts barely move. Each app and request runs twice under
-``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, making ``N1`` and
-then ``N2`` requests after the same start-up and warm-up, so that
+runs; instruction counts barely move. The apps run under
+``valgrind --tool=callgrind`` with ``PYTHONHASHSEED=0``, in two processes.
+Each app, built and warmed up, serves ``N1`` and then ``N2`` requests
+between markers at which callgrind dumps its counters, so that
 ``(Ir(N2) - Ir(N1)) / (N2 - N1)`` is the cost of one request with start-up
-cancelled out.
+and the markers cancelled out.
 
 Run with ``make bench`` (or ``python bench/instructions.py --help``);
 ``--check`` exits non-zero when a target is missed.
