@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import json
 import platform
 import statistics
@@ -24,113 +23,17 @@ import tracemalloc
 import typing as t
 from importlib.metadata import version
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import flask_talisman
-from flask import Flask
-from werkzeug.test import EnvironBuilder
-
-from flask_enforce_https import EnforceHTTPS
-
-WSGIApp = t.Callable[[dict[str, t.Any], t.Callable[..., t.Any]], t.Iterable[bytes]]
-SETTINGS = {"environment": {"hsts": True}}
-
-
-def add_routes(app: Flask, count: int, https: EnforceHTTPS | None) -> None:
-    """Give ``app`` a screen, a REST endpoint and ``count`` other routes."""
-
-    def home() -> str:
-        return "hello"
-
-    def api() -> dict[str, str]:
-        return {"hello": "world"}
-
-    if https is not None:
-        https.screen()(home)
-        https.rest()(api)
-    app.add_url_rule("/", "home", home)
-    app.add_url_rule("/api/orders", "api", api, methods=["GET", "POST"])
-    for i in range(count - 2):
-        app.add_url_rule(f"/page/{i}", f"page{i}", home)
-
-
-def bare(count: int) -> Flask:
-    app = Flask("bare")
-    add_routes(app, count, None)
-    return app
-
-
-def talisman(count: int) -> Flask:
-    app = Flask("talisman")
-    add_routes(app, count, None)
-    # As close to ours as it goes: force HTTPS and HSTS, nothing else.
-    flask_talisman.Talisman(
-        app,
-        force_https=True,
-        force_https_permanent=True,
-        strict_transport_security=True,
-        strict_transport_security_include_subdomains=False,
-        content_security_policy=None,
-        frame_options=None,
-        referrer_policy=None,
-        feature_policy={},
-        permissions_policy={},
-        document_policy={},
-        session_cookie_secure=False,
-        x_content_type_options=False,
-        x_xss_protection=False,
-    )
-    return app
-
-
-def ours(count: int, settings: t.Any = None) -> Flask:
-    app = Flask("ours")
-    app.config["ENFORCE_HTTPS_SETTINGS"] = SETTINGS if settings is None else settings
-    https = EnforceHTTPS()
-    add_routes(app, count, https)
-    https.init_app(app)
-    return app
-
-
-def environ(method: str, url: str) -> dict[str, t.Any]:
-    """The WSGI environ of a request, as a server would pass it."""
-    parts = urlsplit(url)
-    builder = EnvironBuilder(
-        path=parts.path or "/",
-        base_url=f"{parts.scheme}://{parts.netloc}",
-        query_string=parts.query,
-        method=method,
-    )
-    try:
-        env = builder.get_environ()
-    finally:
-        builder.close()
-    env["REMOTE_ADDR"] = "192.0.2.10"
-    return env
-
-
-def caller(app: Flask, template: dict[str, t.Any]) -> t.Callable[[int], int]:
-    """Return a function making ``n`` requests and returning the last status."""
-    wsgi: WSGIApp = app.wsgi_app  # the app's own pipeline, no middleware
-    status = [""]
-
-    def start_response(code: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
-        status[0] = code
-        return None
-
-    def run(n: int) -> int:
-        for _ in range(n):
-            env = template.copy()
-            env["wsgi.input"] = io.BytesIO()
-            body = wsgi(env, start_response)
-            for _ in body:
-                pass
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-        return int(status[0].split()[0])
-
-    return run
+from apps import (
+    REQUESTS,
+    bare,
+    bare_layers,
+    bare_proxy_fix,
+    caller,
+    ours,
+    ours_behind_proxy,
+    talisman,
+)
 
 
 def measure(
@@ -152,9 +55,10 @@ def measure(
 
 
 def scenarios(count: int, settings_file: Path) -> list[tuple[str, dict[str, t.Any]]]:
-    https_get = environ("GET", "https://example.com/")
-    http_get = environ("GET", "http://example.com/")
-    http_post = environ("POST", "http://example.com/api/orders")
+    https_get = REQUESTS["https-get"]()
+    http_get = REQUESTS["http-get"]()
+    http_post = REQUESTS["http-post"]()
+    proxied_get = REQUESTS["proxied-get"]()
     b, tm, o = bare(count), talisman(count), ours(count)
     reloading = ours(count, str(settings_file))
     return [
@@ -162,6 +66,7 @@ def scenarios(count: int, settings_file: Path) -> list[tuple[str, dict[str, t.An
             f"HTTPS screen + HSTS, pass-through ({count} endpoints)",
             {
                 "bare Flask 200": caller(b, https_get),
+                "bare Flask + empty layers": caller(bare_layers(count), https_get),
                 "flask-talisman": caller(tm, https_get),
                 "flask-enforce-https": caller(o, https_get),
             },
@@ -183,6 +88,15 @@ def scenarios(count: int, settings_file: Path) -> list[tuple[str, dict[str, t.An
             },
         ),
         (
+            f"Behind a trusted proxy, pass-through ({count} endpoints)",
+            {
+                "bare Flask 200": caller(b, proxied_get),
+                "bare Flask + ProxyFix": caller(bare_proxy_fix(count), proxied_get),
+                "flask-talisman": caller(tm, proxied_get),
+                "flask-enforce-https": caller(ours_behind_proxy(count), proxied_get),
+            },
+        ),
+        (
             f"HTTPS screen, settings file with hot reload ({count} endpoints)",
             {
                 "bare Flask 200": caller(b, https_get),
@@ -195,7 +109,7 @@ def scenarios(count: int, settings_file: Path) -> list[tuple[str, dict[str, t.An
 
 def memory(requests: int) -> tuple[float, float]:
     """KiB traced after 10% and after all of ``requests`` pass-throughs."""
-    run = caller(ours(10), environ("GET", "https://example.com/"))
+    run = caller(ours(10), REQUESTS["https-get"]())
     run(10_000)
     gc.collect()
     tracemalloc.start()
@@ -214,7 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--per-round", type=int, default=2000)
-    parser.add_argument("--memory-requests", type=int, default=1_000_000)
+    parser.add_argument("--memory-requests", type=int, default=200_000)
+    parser.add_argument(
+        "--endpoints",
+        type=int,
+        nargs="+",
+        default=[10, 1000],
+        help="Numbers of endpoints to measure at.",
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args(argv)
     print(
@@ -227,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         settings_file = Path(folder) / "settings.toml"
         settings_file.write_text("[environment]\nhsts = true\n")
         per_count = {}
-        for count in (10, 10_000):
+        for count in args.endpoints:
             for title, runners in scenarios(count, settings_file):
                 measured = measure(runners, args.rounds, args.per_round)
                 per_count[title] = measured
