@@ -222,6 +222,12 @@ def client_view(environ: WSGIEnvironment, proxies: TrustedProxies) -> ClientView
         return ClientView(secure, host)
     proto = _last(environ.get("HTTP_X_FORWARDED_PROTO"))
     forwarded_host = _last(environ.get("HTTP_X_FORWARDED_HOST"))
+    if forwarded_host is None and "HTTP_FORWARDED" not in environ:
+        # The common case, a proxy that sends X-Forwarded-Proto only: the
+        # host is the server's, and one scheme has nothing to disagree with.
+        if proto is not None:
+            secure = proto.lower() == "https"
+        return ClientView(secure, host, True)
     element: dict[str, str] = {}
     if "HTTP_FORWARDED" in environ:
         try:
