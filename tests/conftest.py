@@ -275,16 +275,47 @@ def send_raw(port: int, head: bytes) -> RawResponse:
     return RawResponse(int(code), headers, raw_head)
 
 
-@pytest.fixture
-def settings() -> t.Any:
-    """The administrator settings; parametrize ``settings`` to change them."""
-    return {}
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, next to the fixtures that read them (--strict-markers).
+    config.addinivalue_line(
+        "markers", "settings(value): the administrator settings of the ``app`` fixture"
+    )
+    config.addinivalue_line(
+        "markers", "config(**keys): the extra config keys of the ``app`` fixture"
+    )
+
+
+def marked_settings(request: pytest.FixtureRequest, default: t.Any) -> t.Any:
+    """The value of the closest ``@pytest.mark.settings(value)``, else
+    ``default``: a module overriding the ``settings`` fixture calls this."""
+    marker = request.node.get_closest_marker("settings")
+    if marker is None:
+        return default
+    (value,) = marker.args
+    return value
+
+
+def marked_config(
+    request: pytest.FixtureRequest, default: dict[str, t.Any]
+) -> dict[str, t.Any]:
+    """The keys of the closest ``@pytest.mark.config(**keys)`` (all of the
+    extra config, replacing ``default``), else ``default``."""
+    marker = request.node.get_closest_marker("config")
+    return default if marker is None else dict(marker.kwargs)
 
 
 @pytest.fixture
-def config() -> dict[str, t.Any]:
-    """Extra config keys; parametrize ``config`` to change them."""
-    return {}
+def settings(request: pytest.FixtureRequest) -> t.Any:
+    """The administrator settings: ``@pytest.mark.settings(value)`` sets
+    them for one test; parametrize ``settings`` to run a test over several."""
+    return marked_settings(request, {})
+
+
+@pytest.fixture
+def config(request: pytest.FixtureRequest) -> dict[str, t.Any]:
+    """Extra config keys: ``@pytest.mark.config(**keys)`` sets them for one
+    test; parametrize ``config`` to run a test over several."""
+    return marked_config(request, {})
 
 
 @pytest.fixture

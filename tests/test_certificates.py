@@ -79,8 +79,12 @@ def bundle(ca: CA, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "content",
-    [None, b"hello, this is not a certificate\n", "key", b""],
-    ids=["missing", "not-pem", "private-key", "empty"],
+    [
+        pytest.param(None, id="missing"),
+        pytest.param(b"hello, this is not a certificate\n", id="not-pem"),
+        pytest.param("key", id="private-key"),
+        pytest.param(b"", id="empty"),
+    ],
 )
 def test_unreadable_certificate(
     ca: CA, bundle: Path, tmp_path: Path, content: bytes | str | None
@@ -107,12 +111,15 @@ def test_directory_as_certificate_is_unreadable(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("starts", "lasts", "finding_id"),
     [
-        (-20 * DAY, 10 * DAY, "cert-expired"),
-        (-10 * DAY, 10 * DAY - 5 * SECOND, "cert-expired"),
-        (10 * DAY, 90 * DAY, "cert-not-yet-valid"),
-        (5 * SECOND + DAY, 90 * DAY, "cert-not-yet-valid"),
+        pytest.param(-20 * DAY, 10 * DAY, "cert-expired", id="expired"),
+        pytest.param(
+            -10 * DAY, 10 * DAY - 5 * SECOND, "cert-expired", id="just-expired"
+        ),
+        pytest.param(10 * DAY, 90 * DAY, "cert-not-yet-valid", id="not-yet-valid"),
+        pytest.param(
+            5 * SECOND + DAY, 90 * DAY, "cert-not-yet-valid", id="valid-tomorrow"
+        ),
     ],
-    ids=["expired", "just-expired", "not-yet-valid", "valid-tomorrow"],
 )
 def test_outside_validity_is_an_error(
     ca: CA,
@@ -141,22 +148,13 @@ def test_expired_message_names_the_date(ca: CA, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("lasts", "warning_days", "expiring"),
     [
-        (11 * DAY, 30, True),
-        (11 * DAY, 9, False),
-        (11 * DAY, 5, False),
-        (11 * DAY, 0, False),
-        (61 * DAY, 30, False),
-        (61 * DAY, 90, True),
-        (DAY + 2 * 3600 * SECOND, 30, True),
-    ],
-    ids=[
-        "10-days-default-window",
-        "10-days-window-9",
-        "10-days-window-5",
-        "10-days-window-0",
-        "60-days-default-window",
-        "60-days-window-90",
-        "hours-left",
+        pytest.param(11 * DAY, 30, True, id="10-days-default-window"),
+        pytest.param(11 * DAY, 9, False, id="10-days-window-9"),
+        pytest.param(11 * DAY, 5, False, id="10-days-window-5"),
+        pytest.param(11 * DAY, 0, False, id="10-days-window-0"),
+        pytest.param(61 * DAY, 30, False, id="60-days-default-window"),
+        pytest.param(61 * DAY, 90, True, id="60-days-window-90"),
+        pytest.param(DAY + 2 * 3600 * SECOND, 30, True, id="hours-left"),
     ],
 )
 def test_expiring_within_the_warning_window(
@@ -179,13 +177,12 @@ def test_expiring_within_the_warning_window(
 @pytest.mark.parametrize(
     ("offset", "expected"),
     [
-        (-SECOND, []),
-        (SECOND, ["cert-expiring"]),
-        (29 * DAY, ["cert-expiring"]),
-        (30 * DAY, ["cert-expired"]),
-        (31 * DAY, ["cert-expired"]),
+        pytest.param(-SECOND, [], id="exactly-30-days-left"),
+        pytest.param(SECOND, ["cert-expiring"], id="just-inside-window"),
+        pytest.param(29 * DAY, ["cert-expiring"], id="1-day-left"),
+        pytest.param(30 * DAY, ["cert-expired"], id="at-end"),
+        pytest.param(31 * DAY, ["cert-expired"], id="after"),
     ],
-    ids=["exactly-30-days-left", "just-inside-window", "1-day-left", "at-end", "after"],
 )
 def test_validity_boundaries(
     ca: CA, offset: datetime.timedelta, expected: list[str]
@@ -237,109 +234,192 @@ def test_host_named_twice_is_reported_once(
 @pytest.mark.parametrize(
     ("dns", "ips", "host", "expected"),
     [
-        (["example.com"], [], "example.com", True),
-        (["example.com"], [], "example.org", False),
-        (["example.com"], [], "www.example.com", False),
-        (["www.example.com"], [], "example.com", False),
-        (["example.com"], [], "EXAMPLE.Com", True),
-        (["Example.COM"], [], "example.com", True),
-        (["example.com"], [], "example.com.", True),
+        pytest.param(["example.com"], [], "example.com", True, id="exact"),
+        pytest.param(["example.com"], [], "example.org", False, id="exact-other-name"),
+        pytest.param(
+            ["example.com"], [], "www.example.com", False, id="exact-not-a-subdomain"
+        ),
+        pytest.param(
+            ["www.example.com"], [], "example.com", False, id="exact-not-the-parent"
+        ),
+        pytest.param(
+            ["example.com"], [], "EXAMPLE.Com", True, id="host-case-insensitive"
+        ),
+        pytest.param(
+            ["Example.COM"], [], "example.com", True, id="san-case-insensitive"
+        ),
+        pytest.param(["example.com"], [], "example.com.", True, id="host-trailing-dot"),
         # Not a name RFC 5280 allows in a SAN; OpenSSL refuses it too.
-        (["example.com."], [], "example.com", False),
-        (["a.example.com", "b.example.com"], [], "b.example.com", True),
-        (["*.example.com"], [], "a.example.com", True),
-        (["*.example.com"], [], "SHOP.Example.com", True),
-        (["*.example.com"], [], "a.example.com.", True),
-        (["*.example.com"], [], "example.com", False),
-        (["*.example.com"], [], "a.b.example.com", False),
-        (["*.example.com"], [], ".example.com", False),
-        (["*.example.com"], [], "a.example.org", False),
-        (["f*.example.com"], [], "foo.example.com", False),
-        (["*oo.example.com"], [], "foo.example.com", False),
-        (["f*o.example.com"], [], "foo.example.com", False),
-        (["www.*.example.com"], [], "www.shop.example.com", False),
-        (["*.*.example.com"], [], "a.b.example.com", False),
-        (["*"], [], "localhost", False),
-        (["*.com"], [], "example.com", False),
-        (["*.co.uk"], [], "example.co.uk", False),
+        pytest.param(["example.com."], [], "example.com", False, id="san-trailing-dot"),
+        pytest.param(
+            ["a.example.com", "b.example.com"],
+            [],
+            "b.example.com",
+            True,
+            id="second-of-several",
+        ),
+        pytest.param(
+            ["*.example.com"], [], "a.example.com", True, id="wildcard-one-label"
+        ),
+        pytest.param(
+            ["*.example.com"],
+            [],
+            "SHOP.Example.com",
+            True,
+            id="wildcard-case-insensitive",
+        ),
+        pytest.param(
+            ["*.example.com"], [], "a.example.com.", True, id="wildcard-trailing-dot"
+        ),
+        pytest.param(
+            ["*.example.com"], [], "example.com", False, id="wildcard-not-bare-parent"
+        ),
+        pytest.param(
+            ["*.example.com"],
+            [],
+            "a.b.example.com",
+            False,
+            id="wildcard-not-two-labels",
+        ),
+        pytest.param(
+            ["*.example.com"], [], ".example.com", False, id="wildcard-not-empty-label"
+        ),
+        pytest.param(
+            ["*.example.com"], [], "a.example.org", False, id="wildcard-other-domain"
+        ),
+        pytest.param(
+            ["f*.example.com"],
+            [],
+            "foo.example.com",
+            False,
+            id="partial-wildcard-prefix",
+        ),
+        pytest.param(
+            ["*oo.example.com"],
+            [],
+            "foo.example.com",
+            False,
+            id="partial-wildcard-suffix",
+        ),
+        pytest.param(
+            ["f*o.example.com"],
+            [],
+            "foo.example.com",
+            False,
+            id="partial-wildcard-middle",
+        ),
+        pytest.param(
+            ["www.*.example.com"],
+            [],
+            "www.shop.example.com",
+            False,
+            id="wildcard-not-left-most",
+        ),
+        pytest.param(
+            ["*.*.example.com"], [], "a.b.example.com", False, id="two-wildcards"
+        ),
+        pytest.param(["*"], [], "localhost", False, id="bare-wildcard"),
+        pytest.param(["*.com"], [], "example.com", False, id="wildcard-over-com"),
+        pytest.param(["*.co.uk"], [], "example.co.uk", False, id="wildcard-over-co-uk"),
         # A private suffix: GitHub Pages serves it with its own wildcard
         # certificate, which browsers accept.
-        (["*.github.io"], [], "someone.github.io", True),
-        (["*.example.co.uk"], [], "shop.example.co.uk", True),
-        ([], ["127.0.0.1"], "127.0.0.1", True),
-        ([], ["127.0.0.1"], "127.0.0.2", False),
-        ([], ["::1"], "::1", True),
-        ([], ["::1"], "[::1]", True),
-        ([], ["::1"], "0:0:0:0:0:0:0:1", True),
-        ([], ["::1"], "127.0.0.1", False),
-        (["127.0.0.1"], [], "127.0.0.1", False),
-        (["::1"], [], "::1", False),
-        ([], ["127.0.0.1"], "localhost", False),
-        (["localhost"], ["127.0.0.1"], "localhost", True),
-        (["xn--bcher-kva.example"], [], "bücher.example", True),
-        (["xn--bcher-kva.example"], [], "xn--bcher-kva.example", True),
-        (["xn--bcher-kva.example"], [], "BÜCHER.example", True),
-        (["*.xn--bcher-kva.example"], [], "shop.bücher.example", True),
-        (["buecher.example"], [], "bücher.example", False),
-        (["*.intranet"], [], "shop.intranet", False),
-        (["*.localhost"], [], "shop.localhost", False),
-        (["*.com", "example.com"], [], "example.com", True),
-        (["*.com"], [], "EXAMPLE.com", False),
-        (["Example.CO.uk"], [], "example.co.uk", True),
-        (["*.herokuapp.com"], [], "shop.herokuapp.com", True),
-        (["*.xn--fiqs8s"], [], "shop.xn--fiqs8s", False),
-        (["*.example.com"], [], "shop..example.com", False),
-    ],
-    ids=[
-        "exact",
-        "exact-other-name",
-        "exact-not-a-subdomain",
-        "exact-not-the-parent",
-        "host-case-insensitive",
-        "san-case-insensitive",
-        "host-trailing-dot",
-        "san-trailing-dot",
-        "second-of-several",
-        "wildcard-one-label",
-        "wildcard-case-insensitive",
-        "wildcard-trailing-dot",
-        "wildcard-not-bare-parent",
-        "wildcard-not-two-labels",
-        "wildcard-not-empty-label",
-        "wildcard-other-domain",
-        "partial-wildcard-prefix",
-        "partial-wildcard-suffix",
-        "partial-wildcard-middle",
-        "wildcard-not-left-most",
-        "two-wildcards",
-        "bare-wildcard",
-        "wildcard-over-com",
-        "wildcard-over-co-uk",
-        "wildcard-under-github-io",
-        "wildcard-under-co-uk",
-        "ipv4",
-        "ipv4-other",
-        "ipv6",
-        "ipv6-brackets",
-        "ipv6-long-form",
-        "ipv6-san-not-ipv4",
-        "ip-not-dns-san",
-        "ipv6-not-dns-san",
-        "dns-not-ip-san",
-        "dns-and-ip-san",
-        "idna-unicode-host",
-        "idna-ace-host",
-        "idna-upper-case",
-        "idna-wildcard",
-        "idna-not-transliterated",
-        "wildcard-over-unknown-tld",
-        "wildcard-over-localhost",
-        "exact-name-beside-wildcard-over-com",
-        "wildcard-over-com-upper-case",
-        "exact-name-under-public-suffix",
-        "wildcard-under-private-suffix",
-        "wildcard-over-idn-suffix",
-        "empty-label",
+        pytest.param(
+            ["*.github.io"],
+            [],
+            "someone.github.io",
+            True,
+            id="wildcard-under-github-io",
+        ),
+        pytest.param(
+            ["*.example.co.uk"],
+            [],
+            "shop.example.co.uk",
+            True,
+            id="wildcard-under-co-uk",
+        ),
+        pytest.param([], ["127.0.0.1"], "127.0.0.1", True, id="ipv4"),
+        pytest.param([], ["127.0.0.1"], "127.0.0.2", False, id="ipv4-other"),
+        pytest.param([], ["::1"], "::1", True, id="ipv6"),
+        pytest.param([], ["::1"], "[::1]", True, id="ipv6-brackets"),
+        pytest.param([], ["::1"], "0:0:0:0:0:0:0:1", True, id="ipv6-long-form"),
+        pytest.param([], ["::1"], "127.0.0.1", False, id="ipv6-san-not-ipv4"),
+        pytest.param(["127.0.0.1"], [], "127.0.0.1", False, id="ip-not-dns-san"),
+        pytest.param(["::1"], [], "::1", False, id="ipv6-not-dns-san"),
+        pytest.param([], ["127.0.0.1"], "localhost", False, id="dns-not-ip-san"),
+        pytest.param(
+            ["localhost"], ["127.0.0.1"], "localhost", True, id="dns-and-ip-san"
+        ),
+        pytest.param(
+            ["xn--bcher-kva.example"],
+            [],
+            "bücher.example",
+            True,
+            id="idna-unicode-host",
+        ),
+        pytest.param(
+            ["xn--bcher-kva.example"],
+            [],
+            "xn--bcher-kva.example",
+            True,
+            id="idna-ace-host",
+        ),
+        pytest.param(
+            ["xn--bcher-kva.example"], [], "BÜCHER.example", True, id="idna-upper-case"
+        ),
+        pytest.param(
+            ["*.xn--bcher-kva.example"],
+            [],
+            "shop.bücher.example",
+            True,
+            id="idna-wildcard",
+        ),
+        pytest.param(
+            ["buecher.example"],
+            [],
+            "bücher.example",
+            False,
+            id="idna-not-transliterated",
+        ),
+        pytest.param(
+            ["*.intranet"], [], "shop.intranet", False, id="wildcard-over-unknown-tld"
+        ),
+        pytest.param(
+            ["*.localhost"], [], "shop.localhost", False, id="wildcard-over-localhost"
+        ),
+        pytest.param(
+            ["*.com", "example.com"],
+            [],
+            "example.com",
+            True,
+            id="exact-name-beside-wildcard-over-com",
+        ),
+        pytest.param(
+            ["*.com"], [], "EXAMPLE.com", False, id="wildcard-over-com-upper-case"
+        ),
+        pytest.param(
+            ["Example.CO.uk"],
+            [],
+            "example.co.uk",
+            True,
+            id="exact-name-under-public-suffix",
+        ),
+        pytest.param(
+            ["*.herokuapp.com"],
+            [],
+            "shop.herokuapp.com",
+            True,
+            id="wildcard-under-private-suffix",
+        ),
+        pytest.param(
+            ["*.xn--fiqs8s"],
+            [],
+            "shop.xn--fiqs8s",
+            False,
+            id="wildcard-over-idn-suffix",
+        ),
+        pytest.param(
+            ["*.example.com"], [], "shop..example.com", False, id="empty-label"
+        ),
     ],
 )
 def test_covers(
@@ -451,7 +531,11 @@ def test_matching_key_and_chain_give_no_finding(
 
 
 @pytest.mark.parametrize(
-    "other_key", ["ec", "rsa2048"], ids=["other-ec-key", "other-rsa-key"]
+    "other_key",
+    [
+        pytest.param("ec", id="other-ec-key"),
+        pytest.param("rsa2048", id="other-rsa-key"),
+    ],
 )
 def test_key_mismatch_is_an_error(
     ca: CA, bundle: Path, tmp_path: Path, other_key: str
@@ -486,7 +570,13 @@ def test_check_key_compares_public_keys(ca: CA) -> None:
     assert (finding.id, finding.severity) == ("cert-key-mismatch", "error")
 
 
-@pytest.mark.parametrize("own", [True, False], ids=["own-key", "other-key"])
+@pytest.mark.parametrize(
+    "own",
+    [
+        pytest.param(True, id="own-key"),
+        pytest.param(False, id="other-key"),
+    ],
+)
 def test_encrypted_key_is_info(ca: CA, bundle: Path, tmp_path: Path, own: bool) -> None:
     issued = ca.issue()
     cert, _ = issued.write(tmp_path, "server")
@@ -499,8 +589,12 @@ def test_encrypted_key_is_info(ca: CA, bundle: Path, tmp_path: Path, own: bool) 
 
 @pytest.mark.parametrize(
     "content",
-    [None, b"not a key\n", "certificate", "directory"],
-    ids=["missing", "not-pem", "certificate-as-key", "directory"],
+    [
+        pytest.param(None, id="missing"),
+        pytest.param(b"not a key\n", id="not-pem"),
+        pytest.param("certificate", id="certificate-as-key"),
+        pytest.param("directory", id="directory"),
+    ],
 )
 def test_unreadable_key_is_an_error(
     ca: CA, bundle: Path, tmp_path: Path, content: bytes | str | None
@@ -543,11 +637,10 @@ def test_bundle_with_several_roots(ca: CA, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("dns", "ips", "host"),
     [
-        (["*.example.com"], [], "shop.example.com"),
-        ([], ["127.0.0.1"], "127.0.0.1"),
-        ([], ["::1"], "::1"),
+        pytest.param(["*.example.com"], [], "shop.example.com", id="wildcard"),
+        pytest.param([], ["127.0.0.1"], "127.0.0.1", id="ipv4-only"),
+        pytest.param([], ["::1"], "::1", id="ipv6-only"),
     ],
-    ids=["wildcard", "ipv4-only", "ipv6-only"],
 )
 def test_chain_of_other_san_shapes(
     ca: CA, bundle: Path, tmp_path: Path, dns: list[str], ips: list[str], host: str
@@ -620,10 +713,9 @@ def test_certificate_from_another_ca_is_a_chain_error(
 @pytest.mark.parametrize(
     ("starts", "lasts", "finding_id"),
     [
-        (-20 * DAY, 10 * DAY, "cert-expired"),
-        (10 * DAY, 90 * DAY, "cert-not-yet-valid"),
+        pytest.param(-20 * DAY, 10 * DAY, "cert-expired", id="expired"),
+        pytest.param(10 * DAY, 90 * DAY, "cert-not-yet-valid", id="not-yet-valid"),
     ],
-    ids=["expired", "not-yet-valid"],
 )
 def test_chain_is_checked_inside_the_leaf_validity(
     ca: CA,
@@ -661,8 +753,11 @@ def test_unreadable_bundle(ca: CA, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key_type", "weak"),
-    [("rsa1024", True), ("rsa2048", False), ("ec", False)],
-    ids=["rsa1024", "rsa2048", "ec"],
+    [
+        pytest.param("rsa1024", True, id="rsa1024"),
+        pytest.param("rsa2048", False, id="rsa2048"),
+        pytest.param("ec", False, id="ec"),
+    ],
 )
 def test_weak_key(
     ca: CA, bundle: Path, tmp_path: Path, key_type: str, weak: bool
@@ -696,22 +791,46 @@ def test_sha256_signature_is_not_reported(ca: CA) -> None:
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({}, []),
-        ({"ENFORCE_HTTPS_HOST": "shop.example.com"}, ["shop.example.com"]),
-        ({"SERVER_NAME": "shop.example.com"}, ["shop.example.com"]),
-        ({"SERVER_NAME": "shop.example.com:8443"}, ["shop.example.com"]),
-        ({"SERVER_NAME": "127.0.0.1:5000"}, ["127.0.0.1"]),
-        ({"SERVER_NAME": "[::1]:8443"}, ["[::1]"]),
-        ({"TRUSTED_HOSTS": ["shop.example.com"]}, ["shop.example.com"]),
-        (
+        pytest.param({}, [], id="none"),
+        pytest.param(
+            {"ENFORCE_HTTPS_HOST": "shop.example.com"},
+            ["shop.example.com"],
+            id="enforce-https-host",
+        ),
+        pytest.param(
+            {"SERVER_NAME": "shop.example.com"}, ["shop.example.com"], id="server-name"
+        ),
+        pytest.param(
+            {"SERVER_NAME": "shop.example.com:8443"},
+            ["shop.example.com"],
+            id="server-name-port-stripped",
+        ),
+        pytest.param(
+            {"SERVER_NAME": "127.0.0.1:5000"},
+            ["127.0.0.1"],
+            id="server-name-ip-port-stripped",
+        ),
+        pytest.param(
+            {"SERVER_NAME": "[::1]:8443"},
+            ["[::1]"],
+            id="server-name-ipv6-port-stripped",
+        ),
+        pytest.param(
+            {"TRUSTED_HOSTS": ["shop.example.com"]},
+            ["shop.example.com"],
+            id="trusted-host",
+        ),
+        pytest.param(
             {"TRUSTED_HOSTS": [".example.com"]},
             ["example.com", "subdomain.example.com"],
+            id="trusted-domain-and-subdomains",
         ),
-        (
+        pytest.param(
             {"TRUSTED_HOSTS": ["shop.example.com:443", "127.0.0.1"]},
             ["shop.example.com", "127.0.0.1"],
+            id="trusted-hosts-port-stripped",
         ),
-        (
+        pytest.param(
             {
                 "ENFORCE_HTTPS_HOST": "www.example.com",
                 "SERVER_NAME": "app.example.com:5000",
@@ -724,19 +843,8 @@ def test_sha256_signature_is_not_reported(ca: CA) -> None:
                 "example.org",
                 "subdomain.example.org",
             ],
+            id="all-together",
         ),
-    ],
-    ids=[
-        "none",
-        "enforce-https-host",
-        "server-name",
-        "server-name-port-stripped",
-        "server-name-ip-port-stripped",
-        "server-name-ipv6-port-stripped",
-        "trusted-host",
-        "trusted-domain-and-subdomains",
-        "trusted-hosts-port-stripped",
-        "all-together",
     ],
 )
 def test_app_hosts(config: dict[str, t.Any], expected: list[str]) -> None:
@@ -750,8 +858,12 @@ def test_app_hosts(config: dict[str, t.Any], expected: list[str]) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8443", "ftp://127.0.0.1", "https://", "127.0.0.1:8443"],
-    ids=["http", "ftp", "no-host", "no-scheme"],
+    [
+        pytest.param("http://127.0.0.1:8443", id="http"),
+        pytest.param("ftp://127.0.0.1", id="ftp"),
+        pytest.param("https://", id="no-host"),
+        pytest.param("127.0.0.1:8443", id="no-scheme"),
+    ],
 )
 def test_url_must_be_https(url: str) -> None:
     findings = url_findings(url, None, [], now(), 30, timeout=5)

@@ -23,7 +23,7 @@ from pathlib import Path
 import der
 import pytest
 from click.testing import Result
-from conftest import create_app, https, serving
+from conftest import create_app, https, marked_config, serving
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from pki import CA, DAY, Issued
@@ -42,10 +42,10 @@ SEVERITY_OF = {
 
 
 @pytest.fixture
-def config() -> dict[str, t.Any]:
+def config(request: pytest.FixtureRequest) -> dict[str, t.Any]:
     """Pin the redirect host, as a deployment does (else every check warns
-    with redirect-host-unpinned); parametrize ``config`` to change it."""
-    return {"ENFORCE_HTTPS_HOST": "localhost"}
+    with redirect-host-unpinned); ``@pytest.mark.config(**keys)`` replaces it."""
+    return marked_config(request, {"ENFORCE_HTTPS_HOST": "localhost"})
 
 
 @pytest.fixture(scope="module")
@@ -158,11 +158,10 @@ def test_config_fallbacks(
 @pytest.mark.parametrize(
     ("which", "finding_id"),
     [
-        ("ENFORCE_HTTPS_CERTIFICATE", "cert-expired"),
-        ("ENFORCE_HTTPS_CERTIFICATE_KEY", "cert-key-mismatch"),
-        ("ENFORCE_HTTPS_CA_BUNDLE", "cert-chain"),
+        pytest.param("ENFORCE_HTTPS_CERTIFICATE", "cert-expired", id="certificate"),
+        pytest.param("ENFORCE_HTTPS_CERTIFICATE_KEY", "cert-key-mismatch", id="key"),
+        pytest.param("ENFORCE_HTTPS_CA_BUNDLE", "cert-chain", id="bundle"),
     ],
-    ids=["certificate", "key", "bundle"],
 )
 def test_each_config_key_is_used(
     ca: CA,
@@ -215,28 +214,39 @@ def test_options_win_over_config(
 @pytest.mark.parametrize(
     ("hostnames", "config", "uncovered"),
     [
-        (["localhost", "shop.example.com"], {}, ["shop.example.com"]),
-        (
+        pytest.param(
+            ["localhost", "shop.example.com"],
+            {},
+            ["shop.example.com"],
+            id="hostname-option",
+        ),
+        pytest.param(
             ["a.example.com", "localhost", "b.example.com"],
             {},
             ["a.example.com", "b.example.com"],
+            id="hostname-repeated",
         ),
-        ([], {"ENFORCE_HTTPS_HOST": "shop.example.com"}, ["shop.example.com"]),
-        ([], {"SERVER_NAME": "shop.example.com:8443"}, ["shop.example.com"]),
-        (
+        pytest.param(
+            [],
+            {"ENFORCE_HTTPS_HOST": "shop.example.com"},
+            ["shop.example.com"],
+            id="enforce-https-host",
+        ),
+        pytest.param(
+            [],
+            {"SERVER_NAME": "shop.example.com:8443"},
+            ["shop.example.com"],
+            id="server-name",
+        ),
+        pytest.param(
             [],
             {"TRUSTED_HOSTS": [".example.com"]},
             ["example.com", "subdomain.example.com"],
+            id="trusted-hosts",
         ),
-        (["127.0.0.1"], {"ENFORCE_HTTPS_HOST": "localhost"}, []),
-    ],
-    ids=[
-        "hostname-option",
-        "hostname-repeated",
-        "enforce-https-host",
-        "server-name",
-        "trusted-hosts",
-        "all-covered",
+        pytest.param(
+            ["127.0.0.1"], {"ENFORCE_HTTPS_HOST": "localhost"}, [], id="all-covered"
+        ),
     ],
 )
 def test_hosts_checked(
@@ -262,7 +272,7 @@ def test_hosts_checked(
     assert code == (1 if uncovered else 0)
 
 
-@pytest.mark.parametrize("config", [{}], ids=["no-host"])
+@pytest.mark.config  # no ENFORCE_HTTPS_HOST
 def test_no_hosts_at_all_is_info(
     runner: FlaskCliRunner, good: tuple[Path, Path], bundle: Path, app: Flask
 ) -> None:
@@ -276,12 +286,11 @@ def test_no_hosts_at_all_is_info(
 @pytest.mark.parametrize(
     ("config", "expiring"),
     [
-        ({}, True),
-        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 60}, True),
-        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 9}, False),
-        ({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 0}, False),
+        pytest.param({}, True, id="default-30"),
+        pytest.param({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 60}, True, id="window-60"),
+        pytest.param({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 9}, False, id="window-9"),
+        pytest.param({"ENFORCE_HTTPS_EXPIRY_WARNING_DAYS": 0}, False, id="window-0"),
     ],
-    ids=["default-30", "window-60", "window-9", "window-0"],
 )
 def test_expiry_warning_days(
     ca: CA, bundle: Path, tmp_path: Path, config: dict[str, t.Any], expiring: bool
@@ -299,7 +308,7 @@ def test_expiry_warning_days(
         assert findings[0]["severity"] == "warning"
 
 
-@pytest.mark.parametrize("config", [{}], ids=["no-host"])
+@pytest.mark.config  # no ENFORCE_HTTPS_HOST
 def test_text_format(
     runner: FlaskCliRunner, expired: tuple[Path, Path], bundle: Path, app: Flask
 ) -> None:
@@ -349,11 +358,10 @@ def test_unknown_format_is_a_usage_error(runner: FlaskCliRunner) -> None:
 @pytest.mark.parametrize(
     ("kind", "code", "finding_id", "severity"),
     [
-        ("expired", 1, "cert-expired", "error"),
-        ("expiring", 0, "cert-expiring", "warning"),
-        ("no-hosts", 0, "cert-no-hosts", "info"),
+        pytest.param("expired", 1, "cert-expired", "error", id="error-exits-1"),
+        pytest.param("expiring", 0, "cert-expiring", "warning", id="warning-exits-0"),
+        pytest.param("no-hosts", 0, "cert-no-hosts", "info", id="info-exits-0"),
     ],
-    ids=["error-exits-1", "warning-exits-0", "info-exits-0"],
 )
 def test_exit_code(
     ca: CA,
@@ -400,25 +408,28 @@ def test_no_certificate_and_no_url_is_info(runner: FlaskCliRunner) -> None:
 @pytest.mark.parametrize(
     ("problem", "finding_id"),
     [
-        ("missing-certificate", "cert-unreadable"),
-        ("garbage-certificate", "cert-unreadable"),
-        ("directory-certificate", "cert-unreadable"),
-        ("missing-key", "key-unreadable"),
-        ("garbage-key", "key-unreadable"),
-        ("missing-bundle", "ca-bundle-unreadable"),
-        ("garbage-bundle", "ca-bundle-unreadable"),
-    ],
-    ids=[
-        "missing-certificate",
-        "garbage-certificate",
-        "directory-certificate",
-        "missing-key",
-        "garbage-key",
-        "missing-bundle",
-        "garbage-bundle",
+        pytest.param(
+            "missing-certificate", "cert-unreadable", id="missing-certificate"
+        ),
+        pytest.param(
+            "garbage-certificate", "cert-unreadable", id="garbage-certificate"
+        ),
+        pytest.param(
+            "directory-certificate", "cert-unreadable", id="directory-certificate"
+        ),
+        pytest.param("missing-key", "key-unreadable", id="missing-key"),
+        pytest.param("garbage-key", "key-unreadable", id="garbage-key"),
+        pytest.param("missing-bundle", "ca-bundle-unreadable", id="missing-bundle"),
+        pytest.param("garbage-bundle", "ca-bundle-unreadable", id="garbage-bundle"),
     ],
 )
-@pytest.mark.parametrize("fmt", ["text", "json"], ids=["text", "json"])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        pytest.param("text", id="text"),
+        pytest.param("json", id="json"),
+    ],
+)
 def test_bad_files_are_findings_not_tracebacks(
     good: tuple[Path, Path],
     bundle: Path,
@@ -472,13 +483,12 @@ def closed_port() -> int:
 @pytest.mark.parametrize(
     ("served", "expected"),
     [
-        ("good", []),
-        ("expired", ["cert-expired"]),
-        ("other-host", ["cert-host-mismatch"]),
-        ("other-ca", ["cert-chain"]),
-        ("intermediate", []),
+        pytest.param("good", [], id="good"),
+        pytest.param("expired", ["cert-expired"], id="expired"),
+        pytest.param("other-host", ["cert-host-mismatch"], id="other-host"),
+        pytest.param("other-ca", ["cert-chain"], id="other-ca"),
+        pytest.param("intermediate", [], id="intermediate"),
     ],
-    ids=["good", "expired", "other-host", "other-ca", "intermediate"],
 )
 def test_url_of_a_live_server(
     ca: CA, bundle: Path, tmp_path: Path, served: str, expected: list[str]
@@ -570,10 +580,19 @@ def test_url_plain_http_server_is_unreachable_not_a_traceback(
 
 @pytest.mark.parametrize(
     "url",
-    ["http://127.0.0.1:8443", "https://", "127.0.0.1"],
-    ids=["http", "no-host", "no-scheme"],
+    [
+        pytest.param("http://127.0.0.1:8443", id="http"),
+        pytest.param("https://", id="no-host"),
+        pytest.param("127.0.0.1", id="no-scheme"),
+    ],
 )
-@pytest.mark.parametrize("fmt", ["text", "json"], ids=["text", "json"])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        pytest.param("text", id="text"),
+        pytest.param("json", id="json"),
+    ],
+)
 def test_url_invalid(runner: FlaskCliRunner, url: str, fmt: str) -> None:
     result = invoke(runner, "--format", fmt, "--url", url)
     assert result.exit_code == 1
@@ -606,33 +625,80 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
 @pytest.mark.parametrize(
     ("settings", "config", "finding_id", "present"),
     [
-        (preload(hsts_max_age=86400), {}, "hsts-preload-max-age", True),
-        (preload(hsts_max_age=31535999), {}, "hsts-preload-max-age", True),
-        (preload(), {}, "hsts-preload-max-age", False),
-        (preload(hsts_max_age=63072000), {}, "hsts-preload-max-age", False),
-        (
+        pytest.param(
+            preload(hsts_max_age=86400),
+            {},
+            "hsts-preload-max-age",
+            True,
+            id="preload-max-age-one-day",
+        ),
+        pytest.param(
+            preload(hsts_max_age=31535999),
+            {},
+            "hsts-preload-max-age",
+            True,
+            id="preload-max-age-a-second-short",
+        ),
+        pytest.param(
+            preload(), {}, "hsts-preload-max-age", False, id="preload-max-age-one-year"
+        ),
+        pytest.param(
+            preload(hsts_max_age=63072000),
+            {},
+            "hsts-preload-max-age",
+            False,
+            id="preload-max-age-two-years",
+        ),
+        pytest.param(
             preload(hsts_max_age=60, hsts_preload=False),
             {},
             "hsts-preload-max-age",
             False,
+            id="short-max-age-no-preload",
         ),
-        (preload(hsts_max_age=60, hsts=False), {}, "hsts-preload-max-age", False),
-        (preload(hsts_include_subdomains=False), {}, "hsts-preload-subdomains", True),
-        (preload(), {}, "hsts-preload-subdomains", False),
-        (
+        pytest.param(
+            preload(hsts_max_age=60, hsts=False),
+            {},
+            "hsts-preload-max-age",
+            False,
+            id="short-max-age-hsts-off",
+        ),
+        pytest.param(
+            preload(hsts_include_subdomains=False),
+            {},
+            "hsts-preload-subdomains",
+            True,
+            id="preload-without-subdomains",
+        ),
+        pytest.param(
+            preload(),
+            {},
+            "hsts-preload-subdomains",
+            False,
+            id="preload-with-subdomains",
+        ),
+        pytest.param(
             preload(hsts_include_subdomains=False, hsts_preload=False),
             {},
             "hsts-preload-subdomains",
             False,
+            id="no-preload-no-subdomains",
         ),
-        (env(hsts=True), {}, "hsts-integrations-http", True),
-        (
+        pytest.param(
+            env(hsts=True),
+            {},
+            "hsts-integrations-http",
+            True,
+            id="hsts-integrations-http",
+        ),
+        pytest.param(
             env(hsts=True, force_https_integrations=True),
             {},
             "hsts-integrations-http",
             False,
+            id="hsts-integrations-forced",
         ),
-        (
+        pytest.param(
             {
                 "environment": {"hsts": True},
                 "applications": {"shop": {"force_https_integrations": True}},
@@ -640,15 +706,23 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
             {},
             "hsts-integrations-http",
             False,
+            id="hsts-integrations-forced-for-the-app",
         ),
-        (env(force_https_integrations=False), {}, "hsts-integrations-http", False),
-        (
+        pytest.param(
+            env(force_https_integrations=False),
+            {},
+            "hsts-integrations-http",
+            False,
+            id="integrations-http-no-hsts",
+        ),
+        pytest.param(
             {"applications": {"blog": {"secure_cookies": True}}},
             {},
             "settings-other-application",
             True,
+            id="other-application",
         ),
-        (
+        pytest.param(
             {
                 "applications": {
                     "blog": {"secure_cookies": True},
@@ -658,8 +732,9 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
             {},
             "settings-other-application",
             False,
+            id="two-other-applications",
         ),
-        (
+        pytest.param(
             {
                 "applications": {
                     "blog": {"secure_cookies": True},
@@ -669,41 +744,29 @@ def preload(**changes: t.Any) -> dict[str, t.Any]:
             {},
             "settings-other-application",
             False,
+            id="other-and-this-application",
         ),
-        (
+        pytest.param(
             {"applications": {"shop": {"secure_cookies": True}}},
             {},
             "settings-other-application",
             False,
+            id="this-application",
         ),
-        (
+        pytest.param(
             {"applications": {"blog": {"secure_cookies": True}}},
             {"ENFORCE_HTTPS_APPLICATION": "blog"},
             "settings-other-application",
             False,
+            id="application-renamed",
         ),
-        (env(secure_cookies=True), {}, "settings-other-application", False),
-    ],
-    ids=[
-        "preload-max-age-one-day",
-        "preload-max-age-a-second-short",
-        "preload-max-age-one-year",
-        "preload-max-age-two-years",
-        "short-max-age-no-preload",
-        "short-max-age-hsts-off",
-        "preload-without-subdomains",
-        "preload-with-subdomains",
-        "no-preload-no-subdomains",
-        "hsts-integrations-http",
-        "hsts-integrations-forced",
-        "hsts-integrations-forced-for-the-app",
-        "integrations-http-no-hsts",
-        "other-application",
-        "two-other-applications",
-        "other-and-this-application",
-        "this-application",
-        "application-renamed",
-        "no-applications",
+        pytest.param(
+            env(secure_cookies=True),
+            {},
+            "settings-other-application",
+            False,
+            id="no-applications",
+        ),
     ],
 )
 def test_deploy_finding(runner: FlaskCliRunner, finding_id: str, present: bool) -> None:
@@ -722,7 +785,7 @@ def listed(message: str) -> list[str]:
     return message.rpartition(": ")[2].split(", ")
 
 
-@pytest.mark.parametrize("settings", [env(hsts=True)], ids=["hsts"])
+@pytest.mark.settings(env(hsts=True))
 def test_hsts_integrations_http_names_them(runner: FlaskCliRunner) -> None:
     _, findings = check_json(runner)
     message = one(findings, "hsts-integrations-http")["message"]
@@ -817,7 +880,7 @@ def test_cookie_findings(runner: FlaskCliRunner, expected: list[str]) -> None:
     assert code == 0  # warnings only
 
 
-@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+@pytest.mark.config(**NOT_SECURE)
 def test_cookies_leak_names_the_http_screens(runner: FlaskCliRunner) -> None:
     _, findings = check_json(runner)
     message = one(findings, LEAK)["message"]
@@ -832,7 +895,7 @@ def test_cookies_leak_names_the_http_screens(runner: FlaskCliRunner) -> None:
     assert not {"orders", "status", "soap", "soap_open", "partner"} & set(names)
 
 
-@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
+@pytest.mark.config(**NOT_SECURE)
 def test_cookies_leak_in_text(runner: FlaskCliRunner) -> None:
     result = invoke(runner)
     assert result.exit_code == 0
@@ -844,8 +907,8 @@ def test_cookies_leak_in_text(runner: FlaskCliRunner) -> None:
     assert result.output.splitlines()[-1] == "0 errors, 1 warning, 1 info"
 
 
-@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
-@pytest.mark.parametrize("settings", [env(force_https_screens=True)], ids=["forced"])
+@pytest.mark.config(**NOT_SECURE)
+@pytest.mark.settings(env(force_https_screens=True))
 def test_cookies_not_secure_says_the_redirected_request_carries_it(
     runner: FlaskCliRunner,
 ) -> None:
@@ -865,9 +928,7 @@ def test_the_old_cookie_finding_is_gone() -> None:
     assert "cookies-secure-http-screens" not in documented()
 
 
-@pytest.mark.parametrize(
-    "settings", [{"applications": {"blog": {"secure_cookies": True}}}], ids=["blog"]
-)
+@pytest.mark.settings({"applications": {"blog": {"secure_cookies": True}}})
 def test_settings_other_application_names_both(runner: FlaskCliRunner) -> None:
     _, findings = check_json(runner)
     message = one(findings, "settings-other-application")["message"]
@@ -880,9 +941,7 @@ def test_no_deploy_findings_by_default(runner: FlaskCliRunner) -> None:
     assert result.output.splitlines()[-1] == "0 errors, 0 warnings, 1 info"
 
 
-@pytest.mark.parametrize(
-    "settings", [preload(hsts_max_age=60, hsts_include_subdomains=False)], ids=["bad"]
-)
+@pytest.mark.settings(preload(hsts_max_age=60, hsts_include_subdomains=False))
 def test_deploy_warnings_in_text(runner: FlaskCliRunner) -> None:
     result = invoke(runner)
     assert result.exit_code == 0
@@ -969,7 +1028,11 @@ def test_info_findings_are_not_logged(
 
 
 @pytest.mark.parametrize(
-    "problem", ["missing", "garbage"], ids=["missing-file", "not-a-certificate"]
+    "problem",
+    [
+        pytest.param("missing", id="missing-file"),
+        pytest.param("garbage", id="not-a-certificate"),
+    ],
 )
 def test_unreadable_certificate_logged_not_raised(
     caplog: pytest.LogCaptureFixture, tmp_path: Path, problem: str
@@ -995,8 +1058,11 @@ def test_no_certificate_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://127.0.0.1:99999", "https://[::1", "https://:443"],
-    ids=["port-out-of-range", "unclosed-bracket", "no-host"],
+    [
+        pytest.param("https://127.0.0.1:99999", id="port-out-of-range"),
+        pytest.param("https://[::1", id="unclosed-bracket"),
+        pytest.param("https://:443", id="no-host"),
+    ],
 )
 def test_malformed_url_is_url_invalid(runner: FlaskCliRunner, url: str) -> None:
     code, findings = check_json(runner, "--url", url)
@@ -1024,10 +1090,8 @@ def test_certificate_option_does_not_borrow_the_configured_key(
     assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
 
 
-@pytest.mark.parametrize("config", [NOT_SECURE], ids=["not-secure"])
-@pytest.mark.parametrize(
-    "settings", [env(exempt_paths=["/healthz"])], ids=["exempt-healthz"]
-)
+@pytest.mark.config(**NOT_SECURE)
+@pytest.mark.settings(env(exempt_paths=["/healthz"]))
 def test_exempt_screens_served_over_http_get_the_cookie_too(
     runner: FlaskCliRunner,
 ) -> None:

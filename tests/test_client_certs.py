@@ -670,7 +670,13 @@ def test_certificate_does_not_leak_between_requests(
 # -- plain HTTP ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("with_certificate", [False, True], ids=["bare", "with-cert"])
+@pytest.mark.parametrize(
+    "with_certificate",
+    [
+        pytest.param(False, id="bare"),
+        pytest.param(True, id="with-cert"),
+    ],
+)
 @pytest.mark.parametrize(
     ("endpoint", "detail"),
     [
@@ -729,11 +735,7 @@ def test_shop_partner_over_http_needs_https(client: FlaskClient) -> None:
 # design: a tls-client-cert endpoint there still needs its certificate.
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"exempt_paths": ["/rest", "/screen"]}}],
-    ids=["exempt"],
-)
+@pytest.mark.settings({"environment": {"exempt_paths": ["/rest", "/screen"]}})
 @pytest.mark.parametrize(
     "endpoint",
     [pytest.param(REST, id="rest"), pytest.param(SCREEN, id="screen")],
@@ -747,11 +749,7 @@ def test_exempt_path_still_needs_a_certificate(
     assert "no client certificate" in only_rejection(mtls_app, calls)
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"exempt_paths": ["/rest", "/screen"]}}],
-    ids=["exempt"],
-)
+@pytest.mark.settings({"environment": {"exempt_paths": ["/rest", "/screen"]}})
 def test_exempt_path_at_tls_client_cert_is_not_served_over_http(
     mtls_client: FlaskClient,
 ) -> None:
@@ -761,11 +759,7 @@ def test_exempt_path_at_tls_client_cert_is_not_served_over_http(
     assert screen.headers["Location"].startswith("https://")
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"exempt_paths": ["/rest"]}}],
-    ids=["exempt-rest"],
-)
+@pytest.mark.settings({"environment": {"exempt_paths": ["/rest"]}})
 def test_exempt_path_with_a_certificate_is_served(mtls_client: FlaskClient) -> None:
     response = mtls_client.get("/rest", **direct(pem("client")))
     assert REST.served_name(response) == "partner-client"
@@ -1039,7 +1033,13 @@ def test_real_tls_client_certificate_reaches_the_view(tmp_path: Path) -> None:
 # -- configuration errors --------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [None, ""], ids=["unset", "empty"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(None, id="unset"),
+        pytest.param("", id="empty"),
+    ],
+)
 def test_tls_client_cert_without_a_ca_fails_at_init_app(value: str | None) -> None:
     with pytest.raises(ConfigurationError) as excinfo:
         create_app(ENFORCE_HTTPS_CLIENT_CA=value)
@@ -1191,7 +1191,13 @@ def test_bad_header_name_fails_without_tls_client_cert_endpoints() -> None:
 # -- found by reading the code ----------------------------------------------
 
 
-@pytest.mark.parametrize("shape", ["other-ca", "server-eku"], ids=["other-ca", "eku"])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param("other-ca", id="other-ca"),
+        pytest.param("server-eku", id="eku"),
+    ],
+)
 def test_refusal_does_not_show_cryptography_internals(shape: str) -> None:
     client = create_app().test_client()
     response = client.get(

@@ -38,8 +38,11 @@ def secure_count(cookie: str) -> int:
 
 @pytest.mark.parametrize(
     "settings",
-    [ENVIRONMENT, APPLICATION, {**ENVIRONMENT, **APPLICATION}],
-    ids=["environment", "application", "both"],
+    [
+        pytest.param(ENVIRONMENT, id="environment"),
+        pytest.param(APPLICATION, id="application"),
+        pytest.param({**ENVIRONMENT, **APPLICATION}, id="both"),
+    ],
 )
 def test_https_cookies_get_exactly_one_secure(client: FlaskClient) -> None:
     response = client.get("/cookies", base_url=HTTPS)
@@ -52,8 +55,10 @@ def test_https_cookies_get_exactly_one_secure(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [ENVIRONMENT, APPLICATION],
-    ids=["environment", "application"],
+    [
+        pytest.param(ENVIRONMENT, id="environment"),
+        pytest.param(APPLICATION, id="application"),
+    ],
 )
 def test_secure_keeps_the_other_attributes(client: FlaskClient) -> None:
     response = client.get("/cookies", base_url=HTTPS)
@@ -62,7 +67,7 @@ def test_secure_keeps_the_other_attributes(client: FlaskClient) -> None:
     assert "Path=/" in plain.split("; ")
 
 
-@pytest.mark.parametrize("settings", [ENVIRONMENT], ids=["environment"])
+@pytest.mark.settings(ENVIRONMENT)
 def test_secure_is_recognised_as_an_attribute_only(app: Flask) -> None:
     @app.get("/odd-cookies")
     def odd_cookies() -> Response:
@@ -82,7 +87,7 @@ def test_secure_is_recognised_as_an_attribute_only(app: Flask) -> None:
     }
 
 
-@pytest.mark.parametrize("settings", [ENVIRONMENT], ids=["environment"])
+@pytest.mark.settings(ENVIRONMENT)
 def test_responses_without_cookies_get_none(client: FlaskClient) -> None:
     response = client.get("/", base_url=HTTPS)
     assert response.headers.getlist("Set-Cookie") == []
@@ -96,8 +101,10 @@ def test_secure_cookies_off_by_default(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [ENVIRONMENT, APPLICATION],
-    ids=["environment", "application"],
+    [
+        pytest.param(ENVIRONMENT, id="environment"),
+        pytest.param(APPLICATION, id="application"),
+    ],
 )
 def test_http_cookies_are_unchanged(client: FlaskClient) -> None:
     plain_http = client.get("/cookies")
@@ -111,27 +118,23 @@ def test_http_cookies_are_unchanged(client: FlaskClient) -> None:
     assert secure_count(found["already"]) == 1
 
 
-@pytest.mark.parametrize("settings", [OTHER], ids=["other-app"])
+@pytest.mark.settings(OTHER)
 def test_another_applications_setting_does_nothing(client: FlaskClient) -> None:
     found = cookies(client.get("/cookies", base_url=HTTPS))
     assert secure_count(found["plain"]) == 0
     assert secure_count(found["already"]) == 1
 
 
-@pytest.mark.parametrize("settings", [OTHER], ids=["other-app"])
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_APPLICATION": "other"}], ids=["named-other"]
-)
+@pytest.mark.settings(OTHER)
+@pytest.mark.config(ENFORCE_HTTPS_APPLICATION="other")
 def test_application_name_selects_the_table(client: FlaskClient) -> None:
     found = cookies(client.get("/cookies", base_url=HTTPS))
     assert secure_count(found["plain"]) == 1
     assert secure_count(found["already"]) == 1
 
 
-@pytest.mark.parametrize("settings", [APPLICATION], ids=["shop"])
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_APPLICATION": "other"}], ids=["named-other"]
-)
+@pytest.mark.settings(APPLICATION)
+@pytest.mark.config(ENFORCE_HTTPS_APPLICATION="other")
 def test_renamed_application_ignores_its_flask_name(client: FlaskClient) -> None:
     found = cookies(client.get("/cookies", base_url=HTTPS))
     assert secure_count(found["plain"]) == 0
@@ -140,13 +143,17 @@ def test_renamed_application_ignores_its_flask_name(client: FlaskClient) -> None
 @pytest.mark.parametrize(
     ("settings", "key"),
     [
-        ({"environment": {"secure_cookies": "yes"}}, "environment.secure_cookies"),
-        (
+        pytest.param(
+            {"environment": {"secure_cookies": "yes"}},
+            "environment.secure_cookies",
+            id="environment",
+        ),
+        pytest.param(
             {"applications": {"shop": {"secure_cookies": 1}}},
             "applications.shop.secure_cookies",
+            id="application",
         ),
     ],
-    ids=["environment", "application"],
 )
 def test_invalid_secure_cookies_names_the_key(settings: t.Any, key: str) -> None:
     with pytest.raises(SettingsError) as caught:

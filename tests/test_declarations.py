@@ -35,7 +35,13 @@ def test_decorators_return_the_same_function() -> None:
     assert https.soap()(page) is page
 
 
-@pytest.mark.parametrize("above", [True, False], ids=["above-route", "below-route"])
+@pytest.mark.parametrize(
+    "above",
+    [
+        pytest.param(True, id="above-route"),
+        pytest.param(False, id="below-route"),
+    ],
+)
 def test_decorator_works_above_or_below_route(above: bool) -> None:
     app = Flask("shop")
 
@@ -54,16 +60,26 @@ def test_decorator_works_above_or_below_route(above: bool) -> None:
 @pytest.mark.parametrize(
     ("decorator", "kind", "level", "origin"),
     [
-        (https.screen(), Kind.SCREEN, HttpSecurity.NONE, "default"),
-        (https.screen("tls"), Kind.SCREEN, HttpSecurity.TLS, "view"),
-        (https.rest(), Kind.REST, HttpSecurity.TLS, "view"),
-        (https.rest("none"), Kind.REST, HttpSecurity.NONE, "view"),
-        (https.soap(), Kind.SOAP, HttpSecurity.NONE, "view"),
-        (https.soap(HttpSecurity.TLS_CLIENT_CERT), Kind.SOAP,
-         HttpSecurity.TLS_CLIENT_CERT, "view"),
+        pytest.param(
+            https.screen(), Kind.SCREEN, HttpSecurity.NONE, "default", id="screen"
+        ),
+        pytest.param(
+            https.screen("tls"), Kind.SCREEN, HttpSecurity.TLS, "view", id="screen-tls"
+        ),
+        pytest.param(https.rest(), Kind.REST, HttpSecurity.TLS, "view", id="rest"),
+        pytest.param(
+            https.rest("none"), Kind.REST, HttpSecurity.NONE, "view", id="rest-none"
+        ),
+        pytest.param(https.soap(), Kind.SOAP, HttpSecurity.NONE, "view", id="soap"),
+        pytest.param(
+            https.soap(HttpSecurity.TLS_CLIENT_CERT),
+            Kind.SOAP,
+            HttpSecurity.TLS_CLIENT_CERT,
+            "view",
+            id="soap-cert",
+        ),
     ],
-    ids=["screen", "screen-tls", "rest", "rest-none", "soap", "soap-cert"],
-)  # fmt: skip
+)
 def test_kind_and_default_level(
     decorator: t.Callable[[t.Callable[[], str]], t.Callable[[], str]],
     kind: Kind,
@@ -115,23 +131,52 @@ def make_flow_app(default: str = "none") -> Flask:
 @pytest.mark.parametrize(
     ("endpoint", "expected"),
     [
-        ("members.index", Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
-        ("members.open", Design(Kind.SCREEN, HttpSecurity.NONE, "view")),
-        ("members.inherit",
-         Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
-        ("members.admin.index",
-         Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'")),
-        ("club.index", Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'club'")),
-        ("plain.index", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
-        ("api.index", Design(Kind.REST, HttpSecurity.TLS, "blueprint 'api'")),
-        ("home", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
-        ("static", Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
-        (None, Design(Kind.SCREEN, HttpSecurity.NONE, "default")),
+        pytest.param(
+            "members.index",
+            Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'"),
+            id="flow-default",
+        ),
+        pytest.param(
+            "members.open",
+            Design(Kind.SCREEN, HttpSecurity.NONE, "view"),
+            id="view-wins",
+        ),
+        pytest.param(
+            "members.inherit",
+            Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'"),
+            id="view-inherits-level",
+        ),
+        pytest.param(
+            "members.admin.index",
+            Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'members'"),
+            id="nested-flow",
+        ),
+        pytest.param(
+            "club.index",
+            Design(Kind.SCREEN, HttpSecurity.TLS, "blueprint 'club'"),
+            id="renamed-registration",
+        ),
+        pytest.param(
+            "plain.index",
+            Design(Kind.SCREEN, HttpSecurity.NONE, "default"),
+            id="undeclared-flow",
+        ),
+        pytest.param(
+            "api.index",
+            Design(Kind.REST, HttpSecurity.TLS, "blueprint 'api'"),
+            id="rest-flow",
+        ),
+        pytest.param(
+            "home", Design(Kind.SCREEN, HttpSecurity.NONE, "default"), id="undeclared"
+        ),
+        pytest.param(
+            "static", Design(Kind.SCREEN, HttpSecurity.NONE, "default"), id="static"
+        ),
+        pytest.param(
+            None, Design(Kind.SCREEN, HttpSecurity.NONE, "default"), id="unmatched"
+        ),
     ],
-    ids=["flow-default", "view-wins", "view-inherits-level", "nested-flow",
-         "renamed-registration", "undeclared-flow", "rest-flow", "undeclared",
-         "static", "unmatched"],
-)  # fmt: skip
+)
 def test_web_flow_defaults(endpoint: str | None, expected: Design) -> None:
     assert design(make_flow_app(), endpoint) == expected
 
@@ -195,7 +240,13 @@ def declared_method_views() -> tuple[type[MethodView], type[MethodView]]:
     return DeclaredMethod, InheritsDeclaredMethod
 
 
-@pytest.mark.parametrize("inherited", [False, True], ids=["own", "inherited"])
+@pytest.mark.parametrize(
+    "inherited",
+    [
+        pytest.param(False, id="own"),
+        pytest.param(True, id="inherited"),
+    ],
+)
 def test_declared_method_is_refused_at_init_app(inherited: bool) -> None:
     declared, inheriting = declared_method_views()
     app = Flask("shop")

@@ -23,18 +23,19 @@ EXEMPT = ["/healthz", "/.well-known/acme-challenge/"]
 ENVIRONMENT = {"environment": {**FORCED, "exempt_paths": EXEMPT}}
 
 
-@pytest.mark.parametrize("settings", [ENVIRONMENT], ids=["environment"])
+@pytest.mark.settings(ENVIRONMENT)
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/healthz", 200),
-        ("HEAD", "/healthz", 200),
-        ("GET", "/healthz?probe=lb", 200),
-        ("GET", "/.well-known/acme-challenge/token123", 404),
-        ("GET", "/.well-known/acme-challenge/", 404),
-        ("GET", "/.well-known/acme-challenge/a/b", 404),
+        pytest.param("GET", "/healthz", 200, id="exact"),
+        pytest.param("HEAD", "/healthz", 200, id="head"),
+        pytest.param("GET", "/healthz?probe=lb", 200, id="query"),
+        pytest.param(
+            "GET", "/.well-known/acme-challenge/token123", 404, id="acme-token"
+        ),
+        pytest.param("GET", "/.well-known/acme-challenge/", 404, id="acme-root"),
+        pytest.param("GET", "/.well-known/acme-challenge/a/b", 404, id="acme-nested"),
     ],
-    ids=["exact", "head", "query", "acme-token", "acme-root", "acme-nested"],
 )
 def test_exempt_paths_are_served_over_http(
     client: FlaskClient, method: str, path: str, status: int
@@ -44,36 +45,24 @@ def test_exempt_paths_are_served_over_http(
     assert "Location" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [ENVIRONMENT], ids=["environment"])
+@pytest.mark.settings(ENVIRONMENT)
 @pytest.mark.parametrize(
     "path",
     [
-        "/healthz/",
-        "/healthzz",
-        "/healthz/deep",
-        "/Healthz",
-        "/.well-known/acme-challenge",
-        "/.well-known/acme-challengex/token",
-        "/.well-known/acme-challenge/../../secure",
-        "/.well-known/acme-challenge/./x",
-        "/.well-known/acme-challenge/..",
-        "/.well-known/acme-challenge/a/../../../secure",
-        "/",
-        "/secure",
-    ],
-    ids=[
-        "trailing-slash",
-        "longer-name",
-        "below-exact",
-        "other-case",
-        "prefix-without-slash",
-        "prefix-longer-name",
-        "dot-dot",
-        "dot",
-        "dot-dot-last",
-        "dot-dot-nested",
-        "screen",
-        "tls-screen",
+        pytest.param("/healthz/", id="trailing-slash"),
+        pytest.param("/healthzz", id="longer-name"),
+        pytest.param("/healthz/deep", id="below-exact"),
+        pytest.param("/Healthz", id="other-case"),
+        pytest.param("/.well-known/acme-challenge", id="prefix-without-slash"),
+        pytest.param("/.well-known/acme-challengex/token", id="prefix-longer-name"),
+        pytest.param("/.well-known/acme-challenge/../../secure", id="dot-dot"),
+        pytest.param("/.well-known/acme-challenge/./x", id="dot"),
+        pytest.param("/.well-known/acme-challenge/..", id="dot-dot-last"),
+        pytest.param(
+            "/.well-known/acme-challenge/a/../../../secure", id="dot-dot-nested"
+        ),
+        pytest.param("/", id="screen"),
+        pytest.param("/secure", id="tls-screen"),
     ],
 )
 def test_other_paths_are_redirected(client: FlaskClient, path: str) -> None:
@@ -82,11 +71,14 @@ def test_other_paths_are_redirected(client: FlaskClient, path: str) -> None:
     assert response.headers["Location"] == f"https://localhost{path}"
 
 
-@pytest.mark.parametrize("settings", [ENVIRONMENT], ids=["environment"])
+@pytest.mark.settings(ENVIRONMENT)
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/orders"), ("GET", "/api/status"), ("POST", "/soap/open")],
-    ids=["rest-tls", "rest-forced", "soap-forced"],
+    [
+        pytest.param("GET", "/api/orders", id="rest-tls"),
+        pytest.param("GET", "/api/status", id="rest-forced"),
+        pytest.param("POST", "/soap/open", id="soap-forced"),
+    ],
 )
 def test_integrations_outside_exempt_paths_are_refused(
     client: FlaskClient, method: str, path: str
@@ -94,20 +86,17 @@ def test_integrations_outside_exempt_paths_are_refused(
     assert client.open(path, method=method).status_code == 403
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {**FORCED, "exempt_paths": ["/api/status", "/soap/"]}}],
-    ids=["integrations"],
+@pytest.mark.settings(
+    {"environment": {**FORCED, "exempt_paths": ["/api/status", "/soap/"]}}
 )
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/api/status", 200),
-        ("GET", "/api/orders", 403),
-        ("POST", "/soap/open", 200),
-        ("POST", "/soap", 403),
+        pytest.param("GET", "/api/status", 200, id="forced-rest"),
+        pytest.param("GET", "/api/orders", 403, id="other-rest"),
+        pytest.param("POST", "/soap/open", 200, id="forced-soap-prefix"),
+        pytest.param("POST", "/soap", 403, id="tls-soap-in-prefix"),
     ],
-    ids=["forced-rest", "other-rest", "forced-soap-prefix", "tls-soap-in-prefix"],
 )
 def test_exempt_integrations_are_exempt_from_forcing_only(
     client: FlaskClient, method: str, path: str, status: int
@@ -119,21 +108,35 @@ def test_exempt_integrations_are_exempt_from_forcing_only(
 @pytest.mark.parametrize(
     "settings",
     [
-        {"environment": {"exempt_paths": ["/secure", "/account/", "/api/", "/soap"]}},
-        {"environment": {**FORCED, "hsts": True, "exempt_paths": ["/secure", "/api/"]}},
+        pytest.param(
+            {
+                "environment": {
+                    "exempt_paths": ["/secure", "/account/", "/api/", "/soap"]
+                }
+            },
+            id="design-time",
+        ),
+        pytest.param(
+            {
+                "environment": {
+                    **FORCED,
+                    "hsts": True,
+                    "exempt_paths": ["/secure", "/api/"],
+                }
+            },
+            id="forced-too",
+        ),
     ],
-    ids=["design-time", "forced-too"],
 )
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/secure", 301),
-        ("POST", "/secure", 308),
-        ("GET", "/account/login", 301),
-        ("GET", "/api/orders", 403),
-        ("POST", "/soap", 403),
+        pytest.param("GET", "/secure", 301, id="get"),
+        pytest.param("POST", "/secure", 308, id="post"),
+        pytest.param("GET", "/account/login", 301, id="web-flow"),
+        pytest.param("GET", "/api/orders", 403, id="rest"),
+        pytest.param("POST", "/soap", 403, id="soap"),
     ],
-    ids=["get", "post", "web-flow", "rest", "soap"],
 )
 def test_exempt_paths_never_lower_the_design_time_level(
     client: FlaskClient, method: str, path: str, status: int
@@ -146,10 +149,11 @@ def test_exempt_paths_never_lower_the_design_time_level(
 @pytest.mark.parametrize(
     "settings",
     [
-        {"environment": {"exempt_paths": ["/"]}},
-        {"applications": {"shop": {"exempt_paths": ["/"]}}},
+        pytest.param({"environment": {"exempt_paths": ["/"]}}, id="environment"),
+        pytest.param(
+            {"applications": {"shop": {"exempt_paths": ["/"]}}}, id="application"
+        ),
     ],
-    ids=["environment", "application"],
 )
 def test_the_root_prefix_is_refused(
     request: pytest.FixtureRequest, settings: t.Any
@@ -161,16 +165,22 @@ def test_the_root_prefix_is_refused(
 @pytest.mark.parametrize(
     ("settings", "config"),
     [
-        ({"applications": {"shop": {**FORCED, "exempt_paths": EXEMPT}}}, {}),
-        (
+        pytest.param(
+            {"applications": {"shop": {**FORCED, "exempt_paths": EXEMPT}}},
+            {},
+            id="application",
+        ),
+        pytest.param(
             {"environment": FORCED, "applications": {"shop": {"exempt_paths": EXEMPT}}},
             {},
+            id="forced-by-environment",
         ),
-        (
+        pytest.param(
             {"applications": {"other": {**FORCED, "exempt_paths": EXEMPT}}},
             {"ENFORCE_HTTPS_APPLICATION": "other"},
+            id="renamed",
         ),
-        (
+        pytest.param(
             {
                 "environment": {**FORCED, "exempt_paths": ["/healthz"]},
                 "applications": {
@@ -178,9 +188,9 @@ def test_the_root_prefix_is_refused(
                 },
             },
             {},
+            id="both-scopes",
         ),
     ],
-    ids=["application", "forced-by-environment", "renamed", "both-scopes"],
 )
 def test_application_exempt_paths_apply_to_their_app(client: FlaskClient) -> None:
     assert client.get("/healthz").status_code == 200
@@ -189,15 +199,11 @@ def test_application_exempt_paths_apply_to_their_app(client: FlaskClient) -> Non
     assert client.get("/").status_code == 301
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {
-            "environment": FORCED,
-            "applications": {"other": {"exempt_paths": EXEMPT}},
-        }
-    ],
-    ids=["other-app"],
+@pytest.mark.settings(
+    {
+        "environment": FORCED,
+        "applications": {"other": {"exempt_paths": EXEMPT}},
+    }
 )
 def test_another_applications_exempt_paths_do_nothing(client: FlaskClient) -> None:
     response = client.get("/healthz")
@@ -207,15 +213,13 @@ def test_another_applications_exempt_paths_do_nothing(client: FlaskClient) -> No
     assert acme.status_code == 301
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"hsts": True, "exempt_paths": EXEMPT}}],
-    ids=["hsts"],
-)
+@pytest.mark.settings({"environment": {"hsts": True, "exempt_paths": EXEMPT}})
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/healthz", 200), ("/.well-known/acme-challenge/token123", 404)],
-    ids=["healthz", "acme"],
+    [
+        pytest.param("/healthz", 200, id="healthz"),
+        pytest.param("/.well-known/acme-challenge/token123", 404, id="acme"),
+    ],
 )
 def test_exempt_paths_over_https_still_get_hsts(
     client: FlaskClient, path: str, status: int
@@ -231,30 +235,46 @@ def test_exempt_paths_over_https_still_get_hsts(
 @pytest.mark.parametrize(
     ("settings", "key"),
     [
-        ({"environment": {"exempt_paths": ["healthz"]}}, "environment.exempt_paths"),
-        (
+        pytest.param(
+            {"environment": {"exempt_paths": ["healthz"]}},
+            "environment.exempt_paths",
+            id="no-leading-slash",
+        ),
+        pytest.param(
             {"environment": {"exempt_paths": ["/has space"]}},
             "environment.exempt_paths",
+            id="space",
         ),
-        ({"environment": {"exempt_paths": "/healthz"}}, "environment.exempt_paths"),
-        ({"environment": {"exempt_paths": [""]}}, "environment.exempt_paths"),
-        ({"environment": {"exempt_paths": ["/tab\there"]}}, "environment.exempt_paths"),
-        ({"environment": {"exempt_paths": [1]}}, "environment.exempt_paths"),
-        ({"environment": {"exempt_paths": None}}, "environment.exempt_paths"),
-        (
+        pytest.param(
+            {"environment": {"exempt_paths": "/healthz"}},
+            "environment.exempt_paths",
+            id="string-not-list",
+        ),
+        pytest.param(
+            {"environment": {"exempt_paths": [""]}},
+            "environment.exempt_paths",
+            id="empty",
+        ),
+        pytest.param(
+            {"environment": {"exempt_paths": ["/tab\there"]}},
+            "environment.exempt_paths",
+            id="control-character",
+        ),
+        pytest.param(
+            {"environment": {"exempt_paths": [1]}},
+            "environment.exempt_paths",
+            id="not-a-string",
+        ),
+        pytest.param(
+            {"environment": {"exempt_paths": None}},
+            "environment.exempt_paths",
+            id="none",
+        ),
+        pytest.param(
             {"applications": {"shop": {"exempt_paths": ["healthz"]}}},
             "applications.shop.exempt_paths",
+            id="application",
         ),
-    ],
-    ids=[
-        "no-leading-slash",
-        "space",
-        "string-not-list",
-        "empty",
-        "control-character",
-        "not-a-string",
-        "none",
-        "application",
     ],
 )
 def test_invalid_exempt_paths_name_the_key(settings: t.Any, key: str) -> None:
@@ -275,15 +295,11 @@ def findings_of(app: Flask) -> dict[str, dict[str, str]]:
     return {f["id"]: f for f in json.loads(result.output)}
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {
-            "environment": {**FORCED, "exempt_paths": ["/healthz", "/no-such/"]},
-            "applications": {"shop": {"exempt_paths": ["/api/"]}},
-        }
-    ],
-    ids=["both-scopes"],
+@pytest.mark.settings(
+    {
+        "environment": {**FORCED, "exempt_paths": ["/healthz", "/no-such/"]},
+        "applications": {"shop": {"exempt_paths": ["/api/"]}},
+    }
 )
 def test_show_lists_what_each_entry_exempts(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["https", "show"])

@@ -196,8 +196,7 @@ BAD_CONFIG: list[tuple[str, str, t.Any, str]] = [
 
 @pytest.mark.parametrize(
     ("key", "value", "problem"),
-    [row[1:] for row in BAD_CONFIG],
-    ids=[row[0] for row in BAD_CONFIG],
+    [pytest.param(*row[1:], id=row[0]) for row in BAD_CONFIG],
 )
 def test_bad_config_names_the_key(key: str, value: t.Any, problem: str) -> None:
     app = Flask("shop")
@@ -213,14 +212,20 @@ def test_bad_config_names_the_key(key: str, value: t.Any, problem: str) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("ENFORCE_HTTPS_PORT", "8443", 8443),
-        ("ENFORCE_HTTPS_HOST", "WWW.Example.com", "www.example.com"),
-        ("ENFORCE_HTTPS_HOST", "::1", "[::1]"),
-        ("ENFORCE_HTTPS_HOST", "[2001:db8::1]", "[2001:db8::1]"),
-        ("ENFORCE_HTTPS_REDIRECT_CODE", 302, 302),
-        ("ENFORCE_HTTPS_REDIRECT_CODE_OTHER", 307, 307),
+        pytest.param("ENFORCE_HTTPS_PORT", "8443", 8443, id="port-str"),
+        pytest.param(
+            "ENFORCE_HTTPS_HOST", "WWW.Example.com", "www.example.com", id="host-lower"
+        ),
+        pytest.param("ENFORCE_HTTPS_HOST", "::1", "[::1]", id="host-ipv6"),
+        pytest.param(
+            "ENFORCE_HTTPS_HOST",
+            "[2001:db8::1]",
+            "[2001:db8::1]",
+            id="host-ipv6-brackets",
+        ),
+        pytest.param("ENFORCE_HTTPS_REDIRECT_CODE", 302, 302, id="302"),
+        pytest.param("ENFORCE_HTTPS_REDIRECT_CODE_OTHER", 307, 307, id="307"),
     ],
-    ids=["port-str", "host-lower", "host-ipv6", "host-ipv6-brackets", "302", "307"],
 )
 def test_good_config_is_normalised(key: str, value: t.Any, expected: t.Any) -> None:
     app = Flask("shop")

@@ -18,8 +18,9 @@ import re
 import string
 import typing as t
 
+import attacks
 import pytest
-from conftest import RawResponse, send_raw
+from conftest import RawResponse, marked_settings, send_raw
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given
@@ -36,10 +37,10 @@ URI_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%\[\]]*")
 
 
 @pytest.fixture
-def settings() -> t.Any:
+def settings(request: pytest.FixtureRequest) -> t.Any:
     """Every screen needs TLS here, so every screen path, matched or not
     (unmatched URLs are screens too), is redirected."""
-    return {"environment": {"force_https_screens": True}}
+    return marked_settings(request, {"environment": {"force_https_screens": True}})
 
 
 def raw_target(target: str) -> dict[str, str]:
@@ -79,41 +80,10 @@ def assert_safe_response(status: int, locations: list[str]) -> None:
 # Paths cannot move the host (test client, raw environ)
 # --------------------------------------------------------------------------
 
-HOSTILE_TARGETS = [
-    ("//evil.com", "https://localhost//evil.com"),
-    ("//evil.com/secure", "https://localhost//evil.com/secure"),
-    ("/\\evil.com", "https://localhost/%5Cevil.com"),
-    ("/\\\\evil.com", "https://localhost/%5C%5Cevil.com"),
-    ("/%5Cevil.com", "https://localhost/%5Cevil.com"),
-    ("/%2F%2Fevil.com", "https://localhost/%2F%2Fevil.com"),
-    ("/%0d%0aSet-Cookie:x=1", "https://localhost/%0d%0aSet-Cookie:x=1"),
-    ("/\r\nSet-Cookie: x=1", "https://localhost/%0D%0ASet-Cookie:%20x=1"),
-    ("/a?\r\nSet-Cookie: x=1", "https://localhost/a?%0D%0ASet-Cookie:%20x=1"),
-    ("/@evil.com", "https://localhost/@evil.com"),
-    ("/.evil.com", "https://localhost/.evil.com"),
-    ("/secure#@evil.com", "https://localhost/secure%23@evil.com"),
-    ("/\tevil .com", "https://localhost/%09evil%20.com"),
-]
-
 
 @pytest.mark.parametrize(
     ("target", "expected"),
-    HOSTILE_TARGETS,
-    ids=[
-        "double-slash",
-        "double-slash-path",
-        "backslash",
-        "two-backslashes",
-        "encoded-backslash",
-        "encoded-slashes",
-        "encoded-crlf",
-        "raw-crlf",
-        "raw-crlf-in-query",
-        "at-sign",
-        "dot",
-        "fragment",
-        "tab-and-space",
-    ],
+    attacks.TARGETS,
 )
 def test_path_never_moves_the_host(
     client: FlaskClient, target: str, expected: str
@@ -129,12 +99,15 @@ def test_path_never_moves_the_host(
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("/caf\xc3\xa9", "https://localhost/caf%C3%A9"),
-        ("/\xe9", "https://localhost/%E9"),
-        ("/\x00\x7f\xff", "https://localhost/%00%7F%FF"),
-        ("/a?q=\xc3\xa9", "https://localhost/a?q=%C3%A9"),
+        pytest.param("/caf\xc3\xa9", "https://localhost/caf%C3%A9", id="utf-8-bytes"),
+        pytest.param("/\xe9", "https://localhost/%E9", id="latin-1-byte"),
+        pytest.param(
+            "/\x00\x7f\xff", "https://localhost/%00%7F%FF", id="control-bytes"
+        ),
+        pytest.param(
+            "/a?q=\xc3\xa9", "https://localhost/a?q=%C3%A9", id="non-ascii-query"
+        ),
     ],
-    ids=["utf-8-bytes", "latin-1-byte", "control-bytes", "non-ascii-query"],
 )
 def test_non_ascii_bytes_are_percent_encoded(
     client: FlaskClient, raw: str, expected: str
@@ -149,32 +122,45 @@ def test_non_ascii_bytes_are_percent_encoded(
 @pytest.mark.parametrize(
     ("raw", "path_info", "query", "expected"),
     [
-        (
+        pytest.param(
             "http://evil.com/secure?a=1",
             "/secure",
             "a=1",
             "https://localhost/secure?a=1",
+            id="path-and-query",
         ),
-        (
+        pytest.param(
             "http://evil.com/a%2Fb?x=%25",
             "/a/b",
             "x=%25",
             "https://localhost/a%2Fb?x=%25",
+            id="percent-encoding",
         ),
-        ("HTTPS://evil.com//x", "//x", "", "https://localhost//x"),
-        ("http://evil.com", "/", "", "https://localhost/"),
-        ("http://evil.com?x=1", "/", "x=1", "https://localhost/?x=1"),
-        ("http://a@evil.com:80/x", "/x", "", "https://localhost/x"),
-        ("http://evil.com\\@localhost/x", "/x", "", "https://localhost/x"),
-    ],
-    ids=[
-        "path-and-query",
-        "percent-encoding",
-        "uppercase-scheme-double-slash",
-        "no-path",
-        "query-only",
-        "userinfo-and-port",
-        "backslash-in-authority",
+        pytest.param(
+            "HTTPS://evil.com//x",
+            "//x",
+            "",
+            "https://localhost//x",
+            id="uppercase-scheme-double-slash",
+        ),
+        pytest.param("http://evil.com", "/", "", "https://localhost/", id="no-path"),
+        pytest.param(
+            "http://evil.com?x=1", "/", "x=1", "https://localhost/?x=1", id="query-only"
+        ),
+        pytest.param(
+            "http://a@evil.com:80/x",
+            "/x",
+            "",
+            "https://localhost/x",
+            id="userinfo-and-port",
+        ),
+        pytest.param(
+            "http://evil.com\\@localhost/x",
+            "/x",
+            "",
+            "https://localhost/x",
+            id="backslash-in-authority",
+        ),
     ],
 )
 def test_absolute_form_raw_uri_never_adds_its_host(
@@ -255,70 +241,15 @@ def test_without_raw_uri_the_target_is_rebuilt_safely(client: FlaskClient) -> No
 
 @pytest.mark.parametrize(
     "host",
+    attacks.INVALID_HOSTS,
+)
+@pytest.mark.parametrize(
+    "path",
     [
-        "",
-        "evil.com/x",
-        "evil.com\\x",
-        "a@b",
-        "user@localhost",
-        "a b",
-        " localhost",
-        "localhost ",
-        "a\tb",
-        "a\x00b",
-        "a\x7fb",
-        "a\r\nb",
-        "::1",
-        "localhost:99999",
-        "localhost:0",
-        "localhost:-1",
-        "localhost:80x",
-        "localhost:8080:80",
-        "[::1",
-        "[::1]x",
-        "[not-ipv6]",
-        "[fe80::1%eth0]",
-        "caf\xe9.com",
-        "evil.com?x",
-        "evil.com#x",
-        "localhost,evil.com",
-        "a..b",
-        "-a.com",
-        "a" * 64 + ".com",
-    ],
-    ids=[
-        "empty",
-        "slash",
-        "backslash",
-        "at-sign",
-        "userinfo",
-        "space",
-        "leading-space",
-        "trailing-space",
-        "tab",
-        "nul",
-        "del",
-        "crlf",
-        "bare-ipv6",
-        "port-too-big",
-        "port-zero",
-        "port-negative",
-        "port-not-digits",
-        "two-ports",
-        "unclosed-bracket",
-        "junk-after-bracket",
-        "bracketed-name",
-        "ipv6-zone",
-        "non-ascii",
-        "question-mark",
-        "hash",
-        "comma",
-        "empty-label",
-        "leading-hyphen",
-        "label-too-long",
+        pytest.param("/secure", id="secure"),
+        pytest.param("/account/", id="account"),
     ],
 )
-@pytest.mark.parametrize("path", ["/secure", "/account/"], ids=["secure", "account"])
 def test_invalid_host_is_400_without_location(
     client: FlaskClient, host: str, path: str
 ) -> None:
@@ -338,24 +269,20 @@ def test_missing_host_is_400_without_location(app: Flask) -> None:
 @pytest.mark.parametrize(
     ("host", "expected"),
     [
-        ("localhost", "https://localhost/secure"),
-        ("Example.COM", "https://example.com/secure"),
-        ("example.com:8080", "https://example.com/secure"),
-        ("127.0.0.1:5000", "https://127.0.0.1/secure"),
-        ("[::1]:8080", "https://[::1]/secure"),
-        ("[::1]", "https://[::1]/secure"),
-        ("[2001:DB8::1]", "https://[2001:db8::1]/secure"),
-        ("xn--caf-dma.example", "https://xn--caf-dma.example/secure"),
-    ],
-    ids=[
-        "localhost",
-        "uppercase",
-        "http-port-dropped",
-        "ipv4-with-port",
-        "ipv6-with-port",
-        "ipv6",
-        "ipv6-uppercase",
-        "punycode",
+        pytest.param("localhost", "https://localhost/secure", id="localhost"),
+        pytest.param("Example.COM", "https://example.com/secure", id="uppercase"),
+        pytest.param(
+            "example.com:8080", "https://example.com/secure", id="http-port-dropped"
+        ),
+        pytest.param("127.0.0.1:5000", "https://127.0.0.1/secure", id="ipv4-with-port"),
+        pytest.param("[::1]:8080", "https://[::1]/secure", id="ipv6-with-port"),
+        pytest.param("[::1]", "https://[::1]/secure", id="ipv6"),
+        pytest.param(
+            "[2001:DB8::1]", "https://[2001:db8::1]/secure", id="ipv6-uppercase"
+        ),
+        pytest.param(
+            "xn--caf-dma.example", "https://xn--caf-dma.example/secure", id="punycode"
+        ),
     ],
 )
 def test_valid_host_is_the_redirect_host(
@@ -366,14 +293,13 @@ def test_valid_host_is_the_redirect_host(
     assert response.headers.getlist("Location") == [expected]
 
 
-@pytest.mark.parametrize("config", [{"ENFORCE_HTTPS_PORT": 8443}], ids=["port-8443"])
+@pytest.mark.config(ENFORCE_HTTPS_PORT=8443)
 @pytest.mark.parametrize(
     ("host", "expected"),
     [
-        ("[::1]:8080", "https://[::1]:8443/account/"),
-        ("localhost:8080", "https://localhost:8443/account/"),
+        pytest.param("[::1]:8080", "https://[::1]:8443/account/", id="ipv6"),
+        pytest.param("localhost:8080", "https://localhost:8443/account/", id="name"),
     ],
-    ids=["ipv6", "name"],
 )
 def test_https_port_goes_in_the_location(
     client: FlaskClient, host: str, expected: str
@@ -383,13 +309,18 @@ def test_https_port_goes_in_the_location(
     assert response.headers["Location"] == expected
 
 
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_HOST": "www.example.com"}], ids=["canonical"]
-)
+@pytest.mark.config(ENFORCE_HTTPS_HOST="www.example.com")
 @pytest.mark.parametrize(
     "host",
-    ["evil.com", "evil.com:8080", "a@b", "evil.com/x", "", "[::1]", "localhost"],
-    ids=["evil", "evil-port", "at-sign", "slash", "empty", "ipv6", "localhost"],
+    [
+        pytest.param("evil.com", id="evil"),
+        pytest.param("evil.com:8080", id="evil-port"),
+        pytest.param("a@b", id="at-sign"),
+        pytest.param("evil.com/x", id="slash"),
+        pytest.param("", id="empty"),
+        pytest.param("[::1]", id="ipv6"),
+        pytest.param("localhost", id="localhost"),
+    ],
 )
 def test_canonical_host_wins_over_the_host_header(
     client: FlaskClient, host: str
@@ -404,11 +335,7 @@ def test_canonical_host_wins_over_the_host_header(
     assert location == "https://www.example.com//evil.com/secure?a=1"
 
 
-@pytest.mark.parametrize(
-    "config",
-    [{"ENFORCE_HTTPS_HOST": "www.example.com", "ENFORCE_HTTPS_PORT": 8443}],
-    ids=["canonical-port"],
-)
+@pytest.mark.config(ENFORCE_HTTPS_HOST="www.example.com", ENFORCE_HTTPS_PORT=8443)
 def test_canonical_host_with_port(client: FlaskClient) -> None:
     response = client.get("/secure", headers={"Host": "evil.com"})
     assert response.headers["Location"] == "https://www.example.com:8443/secure"
@@ -416,21 +343,26 @@ def test_canonical_host_with_port(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     "config",
-    [{"ENFORCE_HTTPS_HOST": "::1"}, {"ENFORCE_HTTPS_HOST": "[::1]"}],
-    ids=["bare", "bracketed"],
+    [
+        pytest.param({"ENFORCE_HTTPS_HOST": "::1"}, id="bare"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "[::1]"}, id="bracketed"),
+    ],
 )
 def test_canonical_ipv6_host(client: FlaskClient) -> None:
     response = client.get("/secure", headers={"Host": "evil.com"})
     assert response.headers["Location"] == "https://[::1]/secure"
 
 
-@pytest.mark.parametrize(
-    "config", [{"TRUSTED_HOSTS": ["example.com"]}], ids=["trusted-hosts"]
-)
+@pytest.mark.config(TRUSTED_HOSTS=["example.com"])
 @pytest.mark.parametrize(
     "host",
-    ["evil.com", "example.com.evil.com", "evil.com:443", "a@b", ""],
-    ids=["evil", "suffix", "evil-port", "at-sign", "empty"],
+    [
+        pytest.param("evil.com", id="evil"),
+        pytest.param("example.com.evil.com", id="suffix"),
+        pytest.param("evil.com:443", id="evil-port"),
+        pytest.param("a@b", id="at-sign"),
+        pytest.param("", id="empty"),
+    ],
 )
 @pytest.mark.parametrize("path", ["/secure", "/account/", "/nowhere"])
 def test_untrusted_host_is_refused(client: FlaskClient, host: str, path: str) -> None:
@@ -441,16 +373,13 @@ def test_untrusted_host_is_refused(client: FlaskClient, host: str, path: str) ->
     assert "Location" not in response.headers
 
 
-@pytest.mark.parametrize(
-    "config", [{"TRUSTED_HOSTS": ["example.com"]}], ids=["trusted-hosts"]
-)
+@pytest.mark.config(TRUSTED_HOSTS=["example.com"])
 @pytest.mark.parametrize(
     ("host", "expected"),
     [
-        ("example.com", "https://example.com/secure"),
-        ("example.com:8080", "https://example.com/secure"),
+        pytest.param("example.com", "https://example.com/secure", id="plain"),
+        pytest.param("example.com:8080", "https://example.com/secure", id="port"),
     ],
-    ids=["plain", "port"],
 )
 def test_trusted_host_is_redirected(
     client: FlaskClient, host: str, expected: str
@@ -463,29 +392,15 @@ def test_trusted_host_is_redirected(
 @pytest.mark.parametrize(
     "config",
     [
-        {"ENFORCE_HTTPS_HOST": value}
-        for value in (
-            "example.com:8443",
-            "https://example.com",
-            "example.com/path",
-            "example.com/",
-            "user@example.com",
-            "example .com",
-            "",
-            "[::1]:8443",
-            42,
-        )
-    ],
-    ids=[
-        "port",
-        "scheme",
-        "path",
-        "trailing-slash",
-        "userinfo",
-        "space",
-        "empty",
-        "ipv6-port",
-        "not-a-string",
+        pytest.param({"ENFORCE_HTTPS_HOST": "example.com:8443"}, id="port"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "https://example.com"}, id="scheme"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "example.com/path"}, id="path"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "example.com/"}, id="trailing-slash"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "user@example.com"}, id="userinfo"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "example .com"}, id="space"),
+        pytest.param({"ENFORCE_HTTPS_HOST": ""}, id="empty"),
+        pytest.param({"ENFORCE_HTTPS_HOST": "[::1]:8443"}, id="ipv6-port"),
+        pytest.param({"ENFORCE_HTTPS_HOST": 42}, id="not-a-string"),
     ],
 )
 def test_invalid_canonical_host_is_a_configuration_error(
@@ -501,42 +416,56 @@ def test_invalid_canonical_host_is_a_configuration_error(
 @pytest.mark.parametrize(
     ("host", "canonical", "port", "trusted_hosts", "expected"),
     [
-        ("evil.com", None, 443, ["example.com"], None),
-        ("example.com.evil.com", None, 443, ["example.com"], None),
-        ("example.com:8080", None, 443, ["example.com"], "https://example.com/x?y"),
-        (
+        pytest.param("evil.com", None, 443, ["example.com"], None, id="untrusted"),
+        pytest.param(
+            "example.com.evil.com",
+            None,
+            443,
+            ["example.com"],
+            None,
+            id="untrusted-suffix",
+        ),
+        pytest.param(
+            "example.com:8080",
+            None,
+            443,
+            ["example.com"],
+            "https://example.com/x?y",
+            id="trusted",
+        ),
+        pytest.param(
             "shop.example.com",
             None,
             443,
             [".example.com"],
             "https://shop.example.com/x?y",
+            id="trusted-subdomain",
         ),
-        (
+        pytest.param(
             "evil.com",
             "www.example.com",
             443,
             ["example.com"],
             "https://www.example.com/x?y",
+            id="canonical-wins",
         ),
-        ("a@b", "www.example.com", 443, None, "https://www.example.com/x?y"),
-        ("a@b", None, 443, None, None),
-        ("", None, 443, None, None),
-        (None, None, 443, None, None),
-        ("[::1]:80", None, 8443, None, "https://[::1]:8443/x?y"),
-        ("localhost", None, 443, [], "https://localhost/x?y"),
-    ],
-    ids=[
-        "untrusted",
-        "untrusted-suffix",
-        "trusted",
-        "trusted-subdomain",
-        "canonical-wins",
-        "canonical-wins-over-invalid",
-        "invalid",
-        "empty",
-        "missing",
-        "ipv6-port",
-        "empty-trusted-list",
+        pytest.param(
+            "a@b",
+            "www.example.com",
+            443,
+            None,
+            "https://www.example.com/x?y",
+            id="canonical-wins-over-invalid",
+        ),
+        pytest.param("a@b", None, 443, None, None, id="invalid"),
+        pytest.param("", None, 443, None, None, id="empty"),
+        pytest.param(None, None, 443, None, None, id="missing"),
+        pytest.param(
+            "[::1]:80", None, 8443, None, "https://[::1]:8443/x?y", id="ipv6-port"
+        ),
+        pytest.param(
+            "localhost", None, 443, [], "https://localhost/x?y", id="empty-trusted-list"
+        ),
     ],
 )
 def test_https_location(
@@ -570,10 +499,14 @@ HOSTS = st.one_of(
         lambda hp: f"{hp[0]}:{hp[1]}"
     ),
     st.tuples(_VALID_HOSTS, st.sampled_from("/\\@ ?#,\r\n\x00")).map("".join),
+    st.sampled_from(attacks.values(attacks.INVALID_HOSTS)),
 )
 PATHS = st.tuples(
     st.sampled_from(
-        ["/", "//", "/\\", "", "/account/", "/secure", "http://evil.com", "HTTP://"]
+        [
+            *("/", "//", "/\\", "", "/account/", "/secure", "http://evil.com"),
+            *("HTTP://", *attacks.PIECES, *attacks.values(attacks.TARGETS)),
+        ]
     ),
     st.text(alphabet=string.printable + "/\\%@:\x00\x7f\xe9\xff", max_size=40),
 ).map("".join)
@@ -607,9 +540,7 @@ def test_no_host_or_path_moves_the_location(
         assert re.fullmatch(r"[a-z0-9._\-]+|\[[0-9a-f:.]+\]", authority)
 
 
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_HOST": "www.example.com"}], ids=["canonical"]
-)
+@pytest.mark.config(ENFORCE_HTTPS_HOST="www.example.com")
 @hypothesis_settings(
     max_examples=100,
     deadline=None,
@@ -648,75 +579,9 @@ def assert_safe_over_the_wire(response: RawResponse) -> None:
         assert locations == []
 
 
-WIRE_ATTACKS = [
-    # Python's http.server (3.11, and security releases of older versions)
-    # collapses the leading slashes before werkzeug sees the path; either
-    # way the host stays put.
-    (
-        b"GET //evil.com HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        ("https://localhost//evil.com", "https://localhost/evil.com"),
-    ),
-    (
-        b"GET //evil.com/secure?a=1 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        (
-            "https://localhost//evil.com/secure?a=1",
-            "https://localhost/evil.com/secure?a=1",
-        ),
-    ),
-    (
-        b"GET ///evil.com HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        ("https://localhost///evil.com", "https://localhost/evil.com"),
-    ),
-    (
-        b"GET /\\evil.com HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/%5Cevil.com",
-    ),
-    (
-        b"GET /%5Cevil.com HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/%5Cevil.com",
-    ),
-    (
-        b"GET /%0d%0aSet-Cookie:x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/%0d%0aSet-Cookie:x=1",
-    ),
-    (
-        b"GET /?%0d%0aSet-Cookie:x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/?%0d%0aSet-Cookie:x=1",
-    ),
-    (
-        b"GET /@evil.com HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/@evil.com",
-    ),
-    (
-        b"GET /account/%7Euser?q=a%2Fb&x=%25 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        "https://localhost/account/%7Euser?q=a%2Fb&x=%25",
-    ),
-    (
-        b"GET /secure HTTP/1.1\r\nHost: localhost:8080\r\n\r\n",
-        "https://localhost/secure",
-    ),
-    (b"HEAD /secure HTTP/1.1\r\nHost: localhost\r\n\r\n", "https://localhost/secure"),
-    (b"GET /secure HTTP/1.1\r\nHost: Localhost\r\n\r\n", "https://localhost/secure"),
-]
-
-
 @pytest.mark.parametrize(
     ("request_head", "expected"),
-    WIRE_ATTACKS,
-    ids=[
-        "double-slash",
-        "double-slash-path-query",
-        "triple-slash",
-        "backslash",
-        "encoded-backslash",
-        "encoded-crlf",
-        "encoded-crlf-in-query",
-        "at-sign",
-        "percent-encoding",
-        "host-with-port",
-        "head",
-        "uppercase-host",
-    ],
+    attacks.WIRE_TARGETS,
 )
 def test_raw_path_over_the_wire(
     port: int, request_head: bytes, expected: str | tuple[str, ...]
@@ -731,28 +596,30 @@ def test_raw_path_over_the_wire(
 @pytest.mark.parametrize(
     "request_head",
     [
-        b"GET /\tx HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /a b HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /\x00 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost localhost\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: local\x00host\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: localhost\r\n Set-Cookie: x=1\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: localhost\nSet-Cookie: x=1\r\n\r\n",
-        b"GET secure HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET * HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET evil.com:443 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-    ],
-    ids=[
-        "raw-tab",
-        "raw-space",
-        "raw-nul",
-        "header-without-colon",
-        "nul-in-host",
-        "folded-header",
-        "bare-lf",
-        "relative-target",
-        "asterisk-form",
-        "authority-form",
+        pytest.param(b"GET /\tx HTTP/1.1\r\nHost: localhost\r\n\r\n", id="raw-tab"),
+        pytest.param(b"GET /a b HTTP/1.1\r\nHost: localhost\r\n\r\n", id="raw-space"),
+        pytest.param(b"GET /\x00 HTTP/1.1\r\nHost: localhost\r\n\r\n", id="raw-nul"),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost localhost\r\n\r\n", id="header-without-colon"
+        ),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: local\x00host\r\n\r\n", id="nul-in-host"
+        ),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: localhost\r\n Set-Cookie: x=1\r\n\r\n",
+            id="folded-header",
+        ),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: localhost\nSet-Cookie: x=1\r\n\r\n",
+            id="bare-lf",
+        ),
+        pytest.param(
+            b"GET secure HTTP/1.1\r\nHost: localhost\r\n\r\n", id="relative-target"
+        ),
+        pytest.param(b"GET * HTTP/1.1\r\nHost: localhost\r\n\r\n", id="asterisk-form"),
+        pytest.param(
+            b"GET evil.com:443 HTTP/1.1\r\nHost: localhost\r\n\r\n", id="authority-form"
+        ),
     ],
 )
 def test_malformed_request_over_the_wire(port: int, request_head: bytes) -> None:
@@ -763,11 +630,16 @@ def test_malformed_request_over_the_wire(port: int, request_head: bytes) -> None
 @pytest.mark.parametrize(
     "request_head",
     [
-        b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /\xe9\xff HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /a?q=\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        pytest.param(
+            b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\n\r\n", id="utf-8"
+        ),
+        pytest.param(
+            b"GET /\xe9\xff HTTP/1.1\r\nHost: localhost\r\n\r\n", id="latin-1"
+        ),
+        pytest.param(
+            b"GET /a?q=\xc3\xa9 HTTP/1.1\r\nHost: localhost\r\n\r\n", id="query"
+        ),
     ],
-    ids=["utf-8", "latin-1", "query"],
 )
 def test_non_ascii_bytes_over_the_wire(port: int, request_head: bytes) -> None:
     response = send_raw(port, request_head)
@@ -781,34 +653,30 @@ def test_non_ascii_bytes_over_the_wire(port: int, request_head: bytes) -> None:
 @pytest.mark.parametrize(
     "request_head",
     [
-        b"GET /secure HTTP/1.1\r\nHost: evil.com/x\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: evil.com\\x\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: a@b\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: \r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: a b\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: a\x01b\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: caf\xc3\xa9.com\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: localhost:99999\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: ::1\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: localhost\r\nHost: evil.com\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\n\r\n",
-        b"GET /secure HTTP/1.0\r\n\r\n",
-        b"GET //evil.com HTTP/1.1\r\nHost: a@b\r\n\r\n",
-    ],
-    ids=[
-        "slash",
-        "backslash",
-        "at-sign",
-        "empty",
-        "space",
-        "control",
-        "non-ascii",
-        "port-too-big",
-        "bare-ipv6",
-        "two-hosts",
-        "no-host",
-        "http-1.0-no-host",
-        "bad-host-and-path",
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: evil.com/x\r\n\r\n", id="slash"),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: evil.com\\x\r\n\r\n", id="backslash"
+        ),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: a@b\r\n\r\n", id="at-sign"),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: \r\n\r\n", id="empty"),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: a b\r\n\r\n", id="space"),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: a\x01b\r\n\r\n", id="control"),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: caf\xc3\xa9.com\r\n\r\n", id="non-ascii"
+        ),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: localhost:99999\r\n\r\n", id="port-too-big"
+        ),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: ::1\r\n\r\n", id="bare-ipv6"),
+        pytest.param(
+            b"GET /secure HTTP/1.1\r\nHost: localhost\r\nHost: evil.com\r\n\r\n",
+            id="two-hosts",
+        ),
+        pytest.param(b"GET /secure HTTP/1.1\r\n\r\n", id="no-host"),
+        pytest.param(b"GET /secure HTTP/1.0\r\n\r\n", id="http-1.0-no-host"),
+        pytest.param(
+            b"GET //evil.com HTTP/1.1\r\nHost: a@b\r\n\r\n", id="bad-host-and-path"
+        ),
     ],
 )
 def test_bad_host_over_the_wire(port: int, request_head: bytes) -> None:
@@ -838,17 +706,19 @@ def test_absolute_form_over_the_wire(port: int) -> None:
     assert response.get_all("Set-Cookie") == []
 
 
-@pytest.mark.parametrize(
-    "config", [{"TRUSTED_HOSTS": ["localhost"]}], ids=["trusted-hosts"]
-)
+@pytest.mark.config(TRUSTED_HOSTS=["localhost"])
 @pytest.mark.parametrize(
     "request_head",
     [
-        b"GET http://evil.com/secure HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: evil.com\r\n\r\n",
-        b"GET //evil.com HTTP/1.1\r\nHost: evil.com\r\n\r\n",
+        pytest.param(
+            b"GET http://evil.com/secure HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            id="absolute-form",
+        ),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: evil.com\r\n\r\n", id="host"),
+        pytest.param(
+            b"GET //evil.com HTTP/1.1\r\nHost: evil.com\r\n\r\n", id="host-and-path"
+        ),
     ],
-    ids=["absolute-form", "host", "host-and-path"],
 )
 def test_untrusted_host_over_the_wire(port: int, request_head: bytes) -> None:
     response = send_raw(port, request_head)
@@ -856,9 +726,7 @@ def test_untrusted_host_over_the_wire(port: int, request_head: bytes) -> None:
     assert response.status == 400
 
 
-@pytest.mark.parametrize(
-    "config", [{"TRUSTED_HOSTS": ["localhost"]}], ids=["trusted-hosts"]
-)
+@pytest.mark.config(TRUSTED_HOSTS=["localhost"])
 def test_trusted_host_over_the_wire(port: int) -> None:
     response = send_raw(
         port, b"GET http://localhost/secure?a=1 HTTP/1.1\r\nHost: evil.com\r\n\r\n"
@@ -881,18 +749,18 @@ def test_absolute_form_keeps_percent_encoding_over_the_wire(port: int) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_HOST": "localhost"}], ids=["canonical"]
-)
+@pytest.mark.config(ENFORCE_HTTPS_HOST="localhost")
 @pytest.mark.parametrize(
     "request_head",
     [
-        b"GET http://evil.com/secure HTTP/1.1\r\nHost: localhost\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: evil.com\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: a@b\r\n\r\n",
-        b"GET /secure HTTP/1.1\r\nHost: \r\n\r\n",
+        pytest.param(
+            b"GET http://evil.com/secure HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            id="absolute-form",
+        ),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: evil.com\r\n\r\n", id="host"),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: a@b\r\n\r\n", id="at-sign"),
+        pytest.param(b"GET /secure HTTP/1.1\r\nHost: \r\n\r\n", id="empty"),
     ],
-    ids=["absolute-form", "host", "at-sign", "empty"],
 )
 def test_canonical_host_over_the_wire(port: int, request_head: bytes) -> None:
     response = send_raw(port, request_head)

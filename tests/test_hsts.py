@@ -27,30 +27,19 @@ def hsts_values(response: TestResponse) -> list[str]:
     return response.headers.getlist(HSTS)
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/", 200),
-        ("GET", "/page", 200),
-        ("GET", "/secure", 200),
-        ("GET", "/account/login", 200),
-        ("GET", "/api/orders", 200),
-        ("GET", "/api/status", 200),
-        ("POST", "/soap", 200),
-        ("POST", "/soap/open", 200),
-        ("GET", "/no-such-page", 404),
-    ],
-    ids=[
-        "screen",
-        "undeclared-screen",
-        "tls-screen",
-        "web-flow",
-        "rest",
-        "rest-none",
-        "soap",
-        "soap-none",
-        "unmatched-404",
+        pytest.param("GET", "/", 200, id="screen"),
+        pytest.param("GET", "/page", 200, id="undeclared-screen"),
+        pytest.param("GET", "/secure", 200, id="tls-screen"),
+        pytest.param("GET", "/account/login", 200, id="web-flow"),
+        pytest.param("GET", "/api/orders", 200, id="rest"),
+        pytest.param("GET", "/api/status", 200, id="rest-none"),
+        pytest.param("POST", "/soap", 200, id="soap"),
+        pytest.param("POST", "/soap/open", 200, id="soap-none"),
+        pytest.param("GET", "/no-such-page", 404, id="unmatched-404"),
     ],
 )
 def test_hsts_sent_on_https_for_every_kind(
@@ -61,28 +50,18 @@ def test_hsts_sent_on_https_for_every_kind(
     assert hsts_values(response) == ["max-age=31536000"]
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/", 301),
-        ("GET", "/secure", 301),
-        ("POST", "/secure", 308),
-        ("GET", "/no-such-page", 301),
-        ("GET", "/api/orders", 403),
-        ("POST", "/soap", 403),
-        ("GET", "/api/status", 200),
-        ("POST", "/soap/open", 200),
-    ],
-    ids=[
-        "screen-301",
-        "tls-screen-301",
-        "post-308",
-        "unmatched-301",
-        "rest-403",
-        "soap-403",
-        "rest-none-served",
-        "soap-none-served",
+        pytest.param("GET", "/", 301, id="screen-301"),
+        pytest.param("GET", "/secure", 301, id="tls-screen-301"),
+        pytest.param("POST", "/secure", 308, id="post-308"),
+        pytest.param("GET", "/no-such-page", 301, id="unmatched-301"),
+        pytest.param("GET", "/api/orders", 403, id="rest-403"),
+        pytest.param("POST", "/soap", 403, id="soap-403"),
+        pytest.param("GET", "/api/status", 200, id="rest-none-served"),
+        pytest.param("POST", "/soap/open", 200, id="soap-none-served"),
     ],
 )
 def test_hsts_never_sent_over_http(
@@ -93,7 +72,7 @@ def test_hsts_never_sent_over_http(
     assert hsts_values(response) == []
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 def test_view_own_hsts_header_is_kept_not_doubled(client: FlaskClient) -> None:
     response = client.get("/own-hsts", base_url=HTTPS)
     assert response.status_code == 200
@@ -101,7 +80,7 @@ def test_view_own_hsts_header_is_kept_not_doubled(client: FlaskClient) -> None:
     assert response.headers[HSTS] == "max-age=60"
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 def test_view_own_hsts_header_over_http_is_left_alone(client: FlaskClient) -> None:
     response = client.get("/own-hsts")
     assert response.status_code == 301
@@ -114,11 +93,7 @@ def test_hsts_off_by_default(client: FlaskClient) -> None:
     assert hsts_values(response) == []
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"hsts": False, "hsts_max_age": 600}}],
-    ids=["hsts-false"],
-)
+@pytest.mark.settings({"environment": {"hsts": False, "hsts_max_age": 600}})
 def test_hsts_false_sends_no_header(client: FlaskClient) -> None:
     response = client.get("/", base_url=HTTPS)
     assert hsts_values(response) == []
@@ -128,9 +103,13 @@ def test_hsts_false_sends_no_header(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        (ON, "max-age=31536000"),
-        ({"environment": {"hsts": True, "hsts_max_age": 0}}, "max-age=0"),
-        (
+        pytest.param(ON, "max-age=31536000", id="default"),
+        pytest.param(
+            {"environment": {"hsts": True, "hsts_max_age": 0}},
+            "max-age=0",
+            id="max-age-0",
+        ),
+        pytest.param(
             {
                 "environment": {
                     "hsts": True,
@@ -139,8 +118,9 @@ def test_hsts_false_sends_no_header(client: FlaskClient) -> None:
                 }
             },
             "max-age=600; includeSubDomains",
+            id="subdomains",
         ),
-        (
+        pytest.param(
             {
                 "environment": {
                     "hsts": True,
@@ -150,39 +130,31 @@ def test_hsts_false_sends_no_header(client: FlaskClient) -> None:
                 }
             },
             "max-age=63072000; includeSubDomains; preload",
+            id="preload",
         ),
-        (
+        pytest.param(
             {"environment": {"hsts": True, "hsts_preload": True}},
             "max-age=31536000; preload",
+            id="preload-only",
         ),
     ],
-    ids=["default", "max-age-0", "subdomains", "preload", "preload-only"],
 )
 def test_hsts_header_value(client: FlaskClient, expected: str) -> None:
     response = client.get("/", base_url=HTTPS)
     assert hsts_values(response) == [expected]
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 @pytest.mark.parametrize(
     "base_url",
     [
-        "https://localhost",
-        "https://127.0.0.1",
-        "https://[::1]",
-        "https://localhost:8443",
-        "https://127.0.0.1:8443",
-        "https://[::1]:8443",
-        "https://LOCALHOST",
-    ],
-    ids=[
-        "localhost",
-        "ipv4-loopback",
-        "ipv6-loopback",
-        "localhost-port",
-        "ipv4-port",
-        "ipv6-port",
-        "uppercase",
+        pytest.param("https://localhost", id="localhost"),
+        pytest.param("https://127.0.0.1", id="ipv4-loopback"),
+        pytest.param("https://[::1]", id="ipv6-loopback"),
+        pytest.param("https://localhost:8443", id="localhost-port"),
+        pytest.param("https://127.0.0.1:8443", id="ipv4-port"),
+        pytest.param("https://[::1]:8443", id="ipv6-port"),
+        pytest.param("https://LOCALHOST", id="uppercase"),
     ],
 )
 def test_hsts_never_sent_for_default_excluded_hosts(
@@ -193,21 +165,18 @@ def test_hsts_never_sent_for_default_excluded_hosts(
     assert hsts_values(response) == []
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"hsts": True, "hsts_excluded_hosts": ["dev.example.com"]}}],
-    ids=["custom-excluded"],
+@pytest.mark.settings(
+    {"environment": {"hsts": True, "hsts_excluded_hosts": ["dev.example.com"]}}
 )
 @pytest.mark.parametrize(
     ("base_url", "expected"),
     [
-        ("https://dev.example.com", []),
-        ("https://dev.example.com:8443", []),
-        ("https://example.com", ["max-age=31536000"]),
-        ("https://localhost", ["max-age=31536000"]),
-        ("https://127.0.0.1", ["max-age=31536000"]),
+        pytest.param("https://dev.example.com", [], id="excluded"),
+        pytest.param("https://dev.example.com:8443", [], id="excluded-port"),
+        pytest.param("https://example.com", ["max-age=31536000"], id="other-host"),
+        pytest.param("https://localhost", ["max-age=31536000"], id="localhost"),
+        pytest.param("https://127.0.0.1", ["max-age=31536000"], id="loopback"),
     ],
-    ids=["excluded", "excluded-port", "other-host", "localhost", "loopback"],
 )
 def test_custom_excluded_hosts_replace_the_default(
     client: FlaskClient, base_url: str, expected: list[str]
@@ -217,36 +186,23 @@ def test_custom_excluded_hosts_replace_the_default(
     assert hsts_values(response) == expected
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"hsts": True, "hsts_excluded_hosts": []}}],
-    ids=["none-excluded"],
-)
+@pytest.mark.settings({"environment": {"hsts": True, "hsts_excluded_hosts": []}})
 def test_empty_excluded_hosts_sends_hsts_to_localhost(client: FlaskClient) -> None:
     response = client.get("/", base_url="https://localhost")
     assert hsts_values(response) == ["max-age=31536000"]
 
 
-@pytest.mark.parametrize("settings", [ON], ids=["hsts"])
+@pytest.mark.settings(ON)
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/", 301),
-        ("GET", "/page", 301),
-        ("GET", "/account/help", 301),
-        ("POST", "/secure", 308),
-        ("GET", "/api/status", 200),
-        ("POST", "/soap/open", 200),
-        ("GET", "/api/orders", 403),
-    ],
-    ids=[
-        "screen",
-        "undeclared-screen",
-        "none-in-web-flow",
-        "post-screen",
-        "rest-none",
-        "soap-none",
-        "rest-tls",
+        pytest.param("GET", "/", 301, id="screen"),
+        pytest.param("GET", "/page", 301, id="undeclared-screen"),
+        pytest.param("GET", "/account/help", 301, id="none-in-web-flow"),
+        pytest.param("POST", "/secure", 308, id="post-screen"),
+        pytest.param("GET", "/api/status", 200, id="rest-none"),
+        pytest.param("POST", "/soap/open", 200, id="soap-none"),
+        pytest.param("GET", "/api/orders", 403, id="rest-tls"),
     ],
 )
 def test_hsts_forces_screens_not_integrations(
@@ -268,30 +224,43 @@ def test_without_hsts_screens_are_served_over_http(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("environment", "key"),
     [
-        ({"hsts_max_age": -1}, "environment.hsts_max_age"),
-        ({"hsts_max_age": True}, "environment.hsts_max_age"),
-        ({"hsts_max_age": "600"}, "environment.hsts_max_age"),
-        ({"hsts_max_age": 1.5}, "environment.hsts_max_age"),
-        ({"hsts": "yes"}, "environment.hsts"),
-        ({"hsts": 1}, "environment.hsts"),
-        ({"hsts_include_subdomains": "true"}, "environment.hsts_include_subdomains"),
-        ({"hsts_preload": None}, "environment.hsts_preload"),
-        ({"hsts_excluded_hosts": "localhost"}, "environment.hsts_excluded_hosts"),
-        ({"hsts_excluded_hosts": ["a/b"]}, "environment.hsts_excluded_hosts"),
-        ({"hsts_excluded_hosts": [""]}, "environment.hsts_excluded_hosts"),
-    ],
-    ids=[
-        "max-age-negative",
-        "max-age-bool",
-        "max-age-string",
-        "max-age-float",
-        "hsts-string",
-        "hsts-int",
-        "subdomains-string",
-        "preload-none",
-        "excluded-string",
-        "excluded-path",
-        "excluded-empty",
+        pytest.param(
+            {"hsts_max_age": -1}, "environment.hsts_max_age", id="max-age-negative"
+        ),
+        pytest.param(
+            {"hsts_max_age": True}, "environment.hsts_max_age", id="max-age-bool"
+        ),
+        pytest.param(
+            {"hsts_max_age": "600"}, "environment.hsts_max_age", id="max-age-string"
+        ),
+        pytest.param(
+            {"hsts_max_age": 1.5}, "environment.hsts_max_age", id="max-age-float"
+        ),
+        pytest.param({"hsts": "yes"}, "environment.hsts", id="hsts-string"),
+        pytest.param({"hsts": 1}, "environment.hsts", id="hsts-int"),
+        pytest.param(
+            {"hsts_include_subdomains": "true"},
+            "environment.hsts_include_subdomains",
+            id="subdomains-string",
+        ),
+        pytest.param(
+            {"hsts_preload": None}, "environment.hsts_preload", id="preload-none"
+        ),
+        pytest.param(
+            {"hsts_excluded_hosts": "localhost"},
+            "environment.hsts_excluded_hosts",
+            id="excluded-string",
+        ),
+        pytest.param(
+            {"hsts_excluded_hosts": ["a/b"]},
+            "environment.hsts_excluded_hosts",
+            id="excluded-path",
+        ),
+        pytest.param(
+            {"hsts_excluded_hosts": [""]},
+            "environment.hsts_excluded_hosts",
+            id="excluded-empty",
+        ),
     ],
 )
 def test_invalid_hsts_settings_name_the_key(
@@ -306,13 +275,12 @@ def test_invalid_hsts_settings_name_the_key(
 @pytest.mark.parametrize(
     "key",
     [
-        "hsts",
-        "hsts_max_age",
-        "hsts_include_subdomains",
-        "hsts_preload",
-        "hsts_excluded_hosts",
+        pytest.param("hsts", id="hsts"),
+        pytest.param("hsts_max_age", id="max-age"),
+        pytest.param("hsts_include_subdomains", id="subdomains"),
+        pytest.param("hsts_preload", id="preload"),
+        pytest.param("hsts_excluded_hosts", id="excluded-hosts"),
     ],
-    ids=["hsts", "max-age", "subdomains", "preload", "excluded-hosts"],
 )
 def test_hsts_settings_are_environment_only(key: str) -> None:
     value: t.Any = ["dev.example.com"] if key == "hsts_excluded_hosts" else True
@@ -326,21 +294,17 @@ def test_hsts_settings_are_environment_only(key: str) -> None:
     assert "only the environment can set" in message
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {
-            "environment": {
-                "hsts": True,
-                "hsts_excluded_hosts": [
-                    "Dev.Example.com.",
-                    "[0:0:0:0:0:0:0:1]",
-                    "fe80::A",
-                ],
-            }
+@pytest.mark.settings(
+    {
+        "environment": {
+            "hsts": True,
+            "hsts_excluded_hosts": [
+                "Dev.Example.com.",
+                "[0:0:0:0:0:0:0:1]",
+                "fe80::A",
+            ],
         }
-    ],
-    ids=["written-loosely"],
+    }
 )
 @pytest.mark.parametrize(
     ("base_url", "expected"),

@@ -82,10 +82,8 @@ def test_soap_without_content_type_gets_a_soap11_fault(client: FlaskClient) -> N
     assert response.mimetype == "text/xml"
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"force_https_integrations": True, "force_https_screens": True}}],
-    ids=["forced"],
+@pytest.mark.settings(
+    {"environment": {"force_https_integrations": True, "force_https_screens": True}}
 )
 def test_forced_integrations_are_refused_not_redirected(client: FlaskClient) -> None:
     assert client.get("/api/status").status_code == 403
@@ -98,20 +96,15 @@ def test_integration_with_open_level_is_served(client: FlaskClient) -> None:
     assert client.post("/soap/open", data=ENVELOPE11).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"force_https_screens": True}}],
-    ids=["screens-forced"],
-)
+@pytest.mark.settings({"environment": {"force_https_screens": True}})
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("PATCH", "/api/orders", 403),
-        ("GET", "/soap", 403),
-        ("POST", "/api/status", 405),
-        ("POST", "/", 308),
+        pytest.param("PATCH", "/api/orders", 403, id="rest-tls"),
+        pytest.param("GET", "/soap", 403, id="soap-tls"),
+        pytest.param("POST", "/api/status", 405, id="rest-none"),
+        pytest.param("POST", "/", 308, id="screen"),
     ],
-    ids=["rest-tls", "soap-tls", "rest-none", "screen"],
 )
 def test_wrong_method_on_an_integration_url_is_refused_not_redirected(
     client: FlaskClient, method: str, path: str, status: int

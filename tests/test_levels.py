@@ -25,13 +25,14 @@ def test_levels_do_not_compare_with_strings() -> None:
 @pytest.mark.parametrize(
     ("value", "level"),
     [
-        ("none", HttpSecurity.NONE),
-        ("tls", HttpSecurity.TLS),
-        ("tls-client-cert", HttpSecurity.TLS_CLIENT_CERT),
-        (" TLS ", HttpSecurity.TLS),
-        (HttpSecurity.TLS, HttpSecurity.TLS),
+        pytest.param("none", HttpSecurity.NONE, id="none"),
+        pytest.param("tls", HttpSecurity.TLS, id="tls"),
+        pytest.param(
+            "tls-client-cert", HttpSecurity.TLS_CLIENT_CERT, id="tls-client-cert"
+        ),
+        pytest.param(" TLS ", HttpSecurity.TLS, id="case-and-space"),
+        pytest.param(HttpSecurity.TLS, HttpSecurity.TLS, id="member"),
     ],
-    ids=["none", "tls", "tls-client-cert", "case-and-space", "member"],
 )
 def test_coerce_accepts_values_and_members(
     value: str | HttpSecurity, level: HttpSecurity
@@ -40,7 +41,13 @@ def test_coerce_accepts_values_and_members(
 
 
 @pytest.mark.parametrize(
-    "value", ["ssl", "", 1, None], ids=["ssl", "empty", "int", "none"]
+    "value",
+    [
+        pytest.param("ssl", id="ssl"),
+        pytest.param("", id="empty"),
+        pytest.param(1, id="int"),
+        pytest.param(None, id="none"),
+    ],
 )
 def test_coerce_names_the_key_and_the_choices(value: object) -> None:
     with pytest.raises(ConfigurationError) as info:

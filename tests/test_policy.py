@@ -79,8 +79,7 @@ TABLE: list[Row] = [
 
 @pytest.mark.parametrize(
     ("kind", "design", "settings", "effective", "reasons"),
-    [row[1:] for row in TABLE],
-    ids=[row[0] for row in TABLE],
+    [pytest.param(*row[1:], id=row[0]) for row in TABLE],
 )
 def test_precedence(
     kind: Kind,
@@ -138,8 +137,7 @@ REQUESTS = [
 
 @pytest.mark.parametrize(
     ("method", "path", "settings", "status"),
-    [row[1:] for row in REQUESTS],
-    ids=[row[0] for row in REQUESTS],
+    [pytest.param(*row[1:], id=row[0]) for row in REQUESTS],
 )
 def test_requests_follow_the_table(
     app: Flask, method: str, path: str, status: int

@@ -30,31 +30,23 @@ HSTS = {"environment": {"hsts": True}}
 HSTS_VALUE = "max-age=31536000"
 EXAMPLE = "http://example.com"
 
-TRUSTED_ADDRESSES = ["127.0.0.1", "10.1.2.3", "::ffff:127.0.0.1", "::ffff:10.1.2.3"]
-TRUSTED_IDS = ["loopback", "network", "mapped-loopback", "mapped-network"]
-UNTRUSTED_ADDRESSES = [
-    "203.0.113.9",
-    "127.0.0.2",
-    "11.0.0.1",
-    "::1",
-    "::ffff:203.0.113.9",
-    "unix:",
-    "",
-    "localhost",
-    "127.0.0.1:8080",
-    "10.1.2.3, 127.0.0.1",
+TRUSTED_ADDRESSES = [
+    pytest.param("127.0.0.1", id="loopback"),
+    pytest.param("10.1.2.3", id="network"),
+    pytest.param("::ffff:127.0.0.1", id="mapped-loopback"),
+    pytest.param("::ffff:10.1.2.3", id="mapped-network"),
 ]
-UNTRUSTED_IDS = [
-    "public",
-    "other-loopback",
-    "outside-network",
-    "ipv6-loopback",
-    "mapped-public",
-    "unix-socket",
-    "empty",
-    "name",
-    "with-port",
-    "list",
+UNTRUSTED_ADDRESSES = [
+    pytest.param("203.0.113.9", id="public"),
+    pytest.param("127.0.0.2", id="other-loopback"),
+    pytest.param("11.0.0.1", id="outside-network"),
+    pytest.param("::1", id="ipv6-loopback"),
+    pytest.param("::ffff:203.0.113.9", id="mapped-public"),
+    pytest.param("unix:", id="unix-socket"),
+    pytest.param("", id="empty"),
+    pytest.param("localhost", id="name"),
+    pytest.param("127.0.0.1:8080", id="with-port"),
+    pytest.param("10.1.2.3, 127.0.0.1", id="list"),
 ]
 
 
@@ -78,29 +70,34 @@ def get(
 # --------------------------------------------------------------------------
 
 FORGERIES = [
-    {"X-Forwarded-Proto": "https"},
-    {"X-Forwarded-Proto": "https, https"},
-    {"Forwarded": "proto=https"},
-    {"Forwarded": 'for=192.0.2.1;proto="https";host=shop.example.com'},
-    {"X-Forwarded-Proto": "https", "Forwarded": "proto=https"},
-    {"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"},
-    {"X-Forwarded-Ssl": "on", "X-Forwarded-Scheme": "https"},
-    {"Front-End-Https": "on", "X-Url-Scheme": "https"},
-]
-FORGERY_IDS = [
-    "x-forwarded-proto",
-    "x-forwarded-proto-list",
-    "forwarded",
-    "forwarded-full",
-    "both",
-    "with-port",
-    "other-headers",
-    "more-other-headers",
+    pytest.param({"X-Forwarded-Proto": "https"}, id="x-forwarded-proto"),
+    pytest.param({"X-Forwarded-Proto": "https, https"}, id="x-forwarded-proto-list"),
+    pytest.param({"Forwarded": "proto=https"}, id="forwarded"),
+    pytest.param(
+        {"Forwarded": 'for=192.0.2.1;proto="https";host=shop.example.com'},
+        id="forwarded-full",
+    ),
+    pytest.param({"X-Forwarded-Proto": "https", "Forwarded": "proto=https"}, id="both"),
+    pytest.param(
+        {"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}, id="with-port"
+    ),
+    pytest.param(
+        {"X-Forwarded-Ssl": "on", "X-Forwarded-Scheme": "https"}, id="other-headers"
+    ),
+    pytest.param(
+        {"Front-End-Https": "on", "X-Url-Scheme": "https"}, id="more-other-headers"
+    ),
 ]
 
 
-@pytest.mark.parametrize("settings", [{}, HSTS], ids=["no-settings", "hsts"])
-@pytest.mark.parametrize("headers", FORGERIES, ids=FORGERY_IDS)
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="no-settings"),
+        pytest.param(HSTS, id="hsts"),
+    ],
+)
+@pytest.mark.parametrize("headers", FORGERIES)
 def test_no_trusted_proxies_configured(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
@@ -111,9 +108,9 @@ def test_no_trusted_proxies_configured(
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
-@pytest.mark.parametrize("remote_addr", UNTRUSTED_ADDRESSES, ids=UNTRUSTED_IDS)
-@pytest.mark.parametrize("headers", FORGERIES, ids=FORGERY_IDS)
+@pytest.mark.settings(TRUSTED_HSTS)
+@pytest.mark.parametrize("remote_addr", UNTRUSTED_ADDRESSES)
+@pytest.mark.parametrize("headers", FORGERIES)
 def test_untrusted_remote_cannot_forge_https(
     client: FlaskClient, remote_addr: str, headers: dict[str, str]
 ) -> None:
@@ -123,8 +120,14 @@ def test_untrusted_remote_cannot_forge_https(
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [HSTS, TRUSTED_HSTS], ids=["hsts", "trusted"])
-@pytest.mark.parametrize("headers", FORGERIES, ids=FORGERY_IDS)
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param(HSTS, id="hsts"),
+        pytest.param(TRUSTED_HSTS, id="trusted"),
+    ],
+)
+@pytest.mark.parametrize("headers", FORGERIES)
 def test_forged_https_on_a_page_that_does_not_redirect_gets_no_hsts(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
@@ -135,26 +138,33 @@ def test_forged_https_on_a_page_that_does_not_redirect_gets_no_hsts(
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [{}, TRUSTED], ids=["no-settings", "trusted"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="no-settings"),
+        pytest.param(TRUSTED, id="trusted"),
+    ],
+)
 @pytest.mark.parametrize(
     "headers",
     [
-        {"X-Forwarded-Host": "evil.com"},
-        {"X-Forwarded-Host": "evil.com", "X-Forwarded-Proto": "http"},
-        {"X-Forwarded-Host": "shop.example.com, evil.com"},
-        {"Forwarded": "host=evil.com"},
-        {"Forwarded": 'proto=http;host="evil.com"'},
-        {"X-Forwarded-Port": "8443", "X-Forwarded-Host": "evil.com:8443"},
-        {"X-Forwarded-Server": "evil.com", "X-Host": "evil.com"},
-    ],
-    ids=[
-        "x-forwarded-host",
-        "with-proto",
-        "list",
-        "forwarded",
-        "forwarded-quoted",
-        "with-port",
-        "other-headers",
+        pytest.param({"X-Forwarded-Host": "evil.com"}, id="x-forwarded-host"),
+        pytest.param(
+            {"X-Forwarded-Host": "evil.com", "X-Forwarded-Proto": "http"},
+            id="with-proto",
+        ),
+        pytest.param({"X-Forwarded-Host": "shop.example.com, evil.com"}, id="list"),
+        pytest.param({"Forwarded": "host=evil.com"}, id="forwarded"),
+        pytest.param(
+            {"Forwarded": 'proto=http;host="evil.com"'}, id="forwarded-quoted"
+        ),
+        pytest.param(
+            {"X-Forwarded-Port": "8443", "X-Forwarded-Host": "evil.com:8443"},
+            id="with-port",
+        ),
+        pytest.param(
+            {"X-Forwarded-Server": "evil.com", "X-Host": "evil.com"}, id="other-headers"
+        ),
     ],
 )
 def test_untrusted_remote_cannot_move_the_location(
@@ -165,7 +175,7 @@ def test_untrusted_remote_cannot_move_the_location(
     assert response.headers["Location"] == "https://example.com/secure"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
+@pytest.mark.settings(TRUSTED_HSTS)
 def test_untrusted_remote_cannot_downgrade_a_tls_connection(
     client: FlaskClient,
 ) -> None:
@@ -187,35 +197,33 @@ def test_untrusted_remote_cannot_downgrade_a_tls_connection(
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
-@pytest.mark.parametrize("remote_addr", TRUSTED_ADDRESSES, ids=TRUSTED_IDS)
+@pytest.mark.settings(TRUSTED_HSTS)
+@pytest.mark.parametrize("remote_addr", TRUSTED_ADDRESSES)
 @pytest.mark.parametrize(
     "headers",
     [
-        {"X-Forwarded-Proto": "https"},
-        {"X-Forwarded-Proto": "HTTPS"},
-        {"X-Forwarded-Proto": " https "},
-        {"X-Forwarded-Proto": "http, https"},
-        {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "example.com"},
-        {"Forwarded": "proto=https"},
-        {"Forwarded": "for=192.0.2.1;proto=https;host=shop.example.com"},
-        {"Forwarded": 'for="[2001:db8::1]:4711";proto="https"'},
-        {"Forwarded": "proto=http, proto=https"},
-        {"Forwarded": "Proto=HTTPS"},
-        {"X-Forwarded-Proto": "https", "Forwarded": "proto=https"},
-    ],
-    ids=[
-        "x-forwarded-proto",
-        "uppercase",
-        "spaces",
-        "last-of-list",
-        "with-host",
-        "forwarded",
-        "forwarded-full",
-        "forwarded-quoted",
-        "last-element",
-        "forwarded-uppercase",
-        "both-agree",
+        pytest.param({"X-Forwarded-Proto": "https"}, id="x-forwarded-proto"),
+        pytest.param({"X-Forwarded-Proto": "HTTPS"}, id="uppercase"),
+        pytest.param({"X-Forwarded-Proto": " https "}, id="spaces"),
+        pytest.param({"X-Forwarded-Proto": "http, https"}, id="last-of-list"),
+        pytest.param(
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "example.com"},
+            id="with-host",
+        ),
+        pytest.param({"Forwarded": "proto=https"}, id="forwarded"),
+        pytest.param(
+            {"Forwarded": "for=192.0.2.1;proto=https;host=shop.example.com"},
+            id="forwarded-full",
+        ),
+        pytest.param(
+            {"Forwarded": 'for="[2001:db8::1]:4711";proto="https"'},
+            id="forwarded-quoted",
+        ),
+        pytest.param({"Forwarded": "proto=http, proto=https"}, id="last-element"),
+        pytest.param({"Forwarded": "Proto=HTTPS"}, id="forwarded-uppercase"),
+        pytest.param(
+            {"X-Forwarded-Proto": "https", "Forwarded": "proto=https"}, id="both-agree"
+        ),
     ],
 )
 def test_trusted_proxy_https_is_served_with_hsts(
@@ -228,84 +236,111 @@ def test_trusted_proxy_https_is_served_with_hsts(
     assert response.headers["Strict-Transport-Security"] == HSTS_VALUE
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
-@pytest.mark.parametrize("remote_addr", TRUSTED_ADDRESSES, ids=TRUSTED_IDS)
+@pytest.mark.settings(TRUSTED)
+@pytest.mark.parametrize("remote_addr", TRUSTED_ADDRESSES)
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        (
+        pytest.param(
             {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "shop.example.com"},
             "https://shop.example.com/secure",
+            id="forwarded-host",
         ),
-        (
+        pytest.param(
             {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.com, shop.ex.com"},
             "https://shop.ex.com/secure",
+            id="last-forwarded-host",
         ),
-        (
+        pytest.param(
             {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "shop.example.com:80"},
             "https://shop.example.com/secure",
+            id="forwarded-host-port",
         ),
-        (
+        pytest.param(
             {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "[2001:db8::1]:80"},
             "https://[2001:db8::1]/secure",
+            id="forwarded-ipv6-host",
         ),
-        ({"X-Forwarded-Proto": "http"}, "https://example.com/secure"),
-        ({"X-Forwarded-Proto": "https, http"}, "https://example.com/secure"),
-        ({"X-Forwarded-Proto": "wss"}, "https://example.com/secure"),
-        ({"X-Forwarded-Proto": ""}, "https://example.com/secure"),
-        ({"X-Forwarded-Proto": "https,"}, "https://example.com/secure"),
-        (
+        pytest.param(
+            {"X-Forwarded-Proto": "http"}, "https://example.com/secure", id="http"
+        ),
+        pytest.param(
+            {"X-Forwarded-Proto": "https, http"},
+            "https://example.com/secure",
+            id="list-last-is-http",
+        ),
+        pytest.param(
+            {"X-Forwarded-Proto": "wss"},
+            "https://example.com/secure",
+            id="other-scheme",
+        ),
+        pytest.param(
+            {"X-Forwarded-Proto": ""}, "https://example.com/secure", id="empty"
+        ),
+        pytest.param(
+            {"X-Forwarded-Proto": "https,"},
+            "https://example.com/secure",
+            id="trailing-comma",
+        ),
+        pytest.param(
             {"Forwarded": "proto=http;host=shop.example.com"},
             "https://shop.example.com/secure",
+            id="forwarded",
         ),
-        (
+        pytest.param(
             {"Forwarded": 'proto=http;host="shop.example.com"'},
             "https://shop.example.com/secure",
+            id="forwarded-quoted-host",
         ),
-        (
+        pytest.param(
             {"Forwarded": "host=evil.com;proto=https, host=shop.example.com"},
             "https://shop.example.com/secure",
+            id="forwarded-last-element-host",
         ),
-        ({"Forwarded": "proto=https, proto=http"}, "https://example.com/secure"),
-        ({"Forwarded": "proto=https, for=192.0.2.1"}, "https://example.com/secure"),
-        ({"Forwarded": ";;==,"}, "https://example.com/secure"),
-        ({"Forwarded": ""}, "https://example.com/secure"),
-        ({"Forwarded": '"'}, "https://example.com/secure"),
-        ({"Forwarded": 'proto="https'}, "https://example.com/secure"),
-        ({"Forwarded": "proto"}, "https://example.com/secure"),
-        ({"Forwarded": "=https"}, "https://example.com/secure"),
-        (
+        pytest.param(
+            {"Forwarded": "proto=https, proto=http"},
+            "https://example.com/secure",
+            id="forwarded-last-element-proto",
+        ),
+        pytest.param(
+            {"Forwarded": "proto=https, for=192.0.2.1"},
+            "https://example.com/secure",
+            id="forwarded-last-element-without-proto",
+        ),
+        pytest.param(
+            {"Forwarded": ";;==,"}, "https://example.com/secure", id="forwarded-garbage"
+        ),
+        pytest.param(
+            {"Forwarded": ""}, "https://example.com/secure", id="forwarded-empty"
+        ),
+        pytest.param(
+            {"Forwarded": '"'}, "https://example.com/secure", id="forwarded-lone-quote"
+        ),
+        pytest.param(
+            {"Forwarded": 'proto="https'},
+            "https://example.com/secure",
+            id="forwarded-unclosed-quote",
+        ),
+        pytest.param(
+            {"Forwarded": "proto"},
+            "https://example.com/secure",
+            id="forwarded-no-value",
+        ),
+        pytest.param(
+            {"Forwarded": "=https"},
+            "https://example.com/secure",
+            id="forwarded-no-name",
+        ),
+        pytest.param(
             {"X-Forwarded-Proto": "https", "Forwarded": "proto=http"},
             "https://example.com/secure",
+            id="disagree-forwarded-http",
         ),
-        (
+        pytest.param(
             {"X-Forwarded-Proto": "http", "Forwarded": "proto=https"},
             "https://example.com/secure",
+            id="disagree-x-forwarded-http",
         ),
-    ],
-    ids=[
-        "forwarded-host",
-        "last-forwarded-host",
-        "forwarded-host-port",
-        "forwarded-ipv6-host",
-        "http",
-        "list-last-is-http",
-        "other-scheme",
-        "empty",
-        "trailing-comma",
-        "forwarded",
-        "forwarded-quoted-host",
-        "forwarded-last-element-host",
-        "forwarded-last-element-proto",
-        "forwarded-last-element-without-proto",
-        "forwarded-garbage",
-        "forwarded-empty",
-        "forwarded-lone-quote",
-        "forwarded-unclosed-quote",
-        "forwarded-no-value",
-        "forwarded-no-name",
-        "disagree-forwarded-http",
-        "disagree-x-forwarded-http",
     ],
 )
 def test_trusted_proxy_http_is_redirected(
@@ -316,8 +351,14 @@ def test_trusted_proxy_http_is_redirected(
     assert response.headers.getlist("Location") == [expected]
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
-@pytest.mark.parametrize("remote_addr", ["127.0.0.1", "10.1.2.3"], ids=["lo", "net"])
+@pytest.mark.settings(TRUSTED)
+@pytest.mark.parametrize(
+    "remote_addr",
+    [
+        pytest.param("127.0.0.1", id="lo"),
+        pytest.param("10.1.2.3", id="net"),
+    ],
+)
 def test_trusted_proxy_on_a_tls_connection_can_say_http(
     client: FlaskClient, remote_addr: str
 ) -> None:
@@ -334,11 +375,16 @@ def test_trusted_proxy_on_a_tls_connection_can_say_http(
     assert response.headers["Location"] == "https://example.com/secure"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     "forwarded_host",
-    ["evil.com/x", "a@b", "a b", "", "evil.com:99999"],
-    ids=["slash", "at-sign", "space", "empty", "bad-port"],
+    [
+        pytest.param("evil.com/x", id="slash"),
+        pytest.param("a@b", id="at-sign"),
+        pytest.param("a b", id="space"),
+        pytest.param("", id="empty"),
+        pytest.param("evil.com:99999", id="bad-port"),
+    ],
 )
 def test_trusted_proxy_invalid_forwarded_host_is_400(
     client: FlaskClient, forwarded_host: str
@@ -358,14 +404,16 @@ def test_trusted_proxy_invalid_forwarded_host_is_400(
     assert "Location" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
+@pytest.mark.settings(TRUSTED_HSTS)
 @pytest.mark.parametrize(
     "headers",
     [
-        {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "localhost"},
-        {"Forwarded": "proto=https;host=localhost"},
+        pytest.param(
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "localhost"},
+            id="x-forwarded-host",
+        ),
+        pytest.param({"Forwarded": "proto=https;host=localhost"}, id="forwarded"),
     ],
-    ids=["x-forwarded-host", "forwarded"],
 )
 def test_hsts_exclusion_uses_the_forwarded_host(
     client: FlaskClient, headers: dict[str, str]
@@ -375,30 +423,41 @@ def test_hsts_exclusion_uses_the_forwarded_host(
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     ("remote_addr", "headers", "status"),
     [
-        ("127.0.0.1", {"X-Forwarded-Proto": "https"}, 200),
-        ("10.1.2.3", {"Forwarded": "proto=https"}, 200),
-        ("::ffff:127.0.0.1", {"X-Forwarded-Proto": "https"}, 200),
-        ("127.0.0.1", {}, 403),
-        ("127.0.0.1", {"X-Forwarded-Proto": "http"}, 403),
-        ("127.0.0.1", {"X-Forwarded-Proto": "https, http"}, 403),
-        ("127.0.0.1", {"X-Forwarded-Proto": "https", "Forwarded": "proto=http"}, 403),
-        ("203.0.113.9", {"X-Forwarded-Proto": "https"}, 403),
-        ("unix:", {"X-Forwarded-Proto": "https"}, 403),
-    ],
-    ids=[
-        "trusted-https",
-        "trusted-forwarded",
-        "trusted-mapped",
-        "trusted-no-header",
-        "trusted-http",
-        "trusted-list-http",
-        "trusted-disagree",
-        "untrusted-https",
-        "unparsable-https",
+        pytest.param(
+            "127.0.0.1", {"X-Forwarded-Proto": "https"}, 200, id="trusted-https"
+        ),
+        pytest.param(
+            "10.1.2.3", {"Forwarded": "proto=https"}, 200, id="trusted-forwarded"
+        ),
+        pytest.param(
+            "::ffff:127.0.0.1", {"X-Forwarded-Proto": "https"}, 200, id="trusted-mapped"
+        ),
+        pytest.param("127.0.0.1", {}, 403, id="trusted-no-header"),
+        pytest.param(
+            "127.0.0.1", {"X-Forwarded-Proto": "http"}, 403, id="trusted-http"
+        ),
+        pytest.param(
+            "127.0.0.1",
+            {"X-Forwarded-Proto": "https, http"},
+            403,
+            id="trusted-list-http",
+        ),
+        pytest.param(
+            "127.0.0.1",
+            {"X-Forwarded-Proto": "https", "Forwarded": "proto=http"},
+            403,
+            id="trusted-disagree",
+        ),
+        pytest.param(
+            "203.0.113.9", {"X-Forwarded-Proto": "https"}, 403, id="untrusted-https"
+        ),
+        pytest.param(
+            "unix:", {"X-Forwarded-Proto": "https"}, 403, id="unparsable-https"
+        ),
     ],
 )
 def test_rest_endpoint(
@@ -426,20 +485,15 @@ def send(port: int, head: bytes) -> tuple[int, dict[str, list[str]]]:
     return response.status, response.by_name()
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}}],
-    ids=["loopback-trusted"],
-)
+@pytest.mark.settings({"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}})
 @pytest.mark.parametrize(
     "header",
     [
-        b"X_Forwarded_Proto: https",
-        b"x_forwarded_proto: https",
-        b"X-Forwarded_Proto: https",
-        b"X_FORWARDED_PROTO: https",
+        pytest.param(b"X_Forwarded_Proto: https", id="underscores"),
+        pytest.param(b"x_forwarded_proto: https", id="lowercase"),
+        pytest.param(b"X-Forwarded_Proto: https", id="mixed"),
+        pytest.param(b"X_FORWARDED_PROTO: https", id="uppercase"),
     ],
-    ids=["underscores", "lowercase", "mixed", "uppercase"],
 )
 def test_underscore_variant_never_counts_over_the_wire(
     port: int, header: bytes
@@ -457,11 +511,7 @@ def test_underscore_variant_never_counts_over_the_wire(
     assert "strict-transport-security" not in headers
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}}],
-    ids=["loopback-trusted"],
-)
+@pytest.mark.settings({"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}})
 def test_underscore_host_never_counts_over_the_wire(port: int) -> None:
     status, headers = send(
         port,
@@ -472,19 +522,14 @@ def test_underscore_host_never_counts_over_the_wire(port: int) -> None:
     assert headers["location"] == ["https://example.com/secure"]
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}}],
-    ids=["loopback-trusted"],
-)
+@pytest.mark.settings({"environment": {"trusted_proxies": ["127.0.0.1"], "hsts": True}})
 @pytest.mark.parametrize(
     "header",
     [
-        b"X-Forwarded-Proto: https",
-        b"x-forwarded-proto: https",
-        b"Forwarded: for=192.0.2.1;proto=https",
+        pytest.param(b"X-Forwarded-Proto: https", id="dashes"),
+        pytest.param(b"x-forwarded-proto: https", id="lowercase"),
+        pytest.param(b"Forwarded: for=192.0.2.1;proto=https", id="forwarded"),
     ],
-    ids=["dashes", "lowercase", "forwarded"],
 )
 def test_dashed_header_counts_over_the_wire(port: int, header: bytes) -> None:
     status, headers = send(
@@ -496,11 +541,7 @@ def test_dashed_header_counts_over_the_wire(port: int, header: bytes) -> None:
     assert headers["strict-transport-security"] == [HSTS_VALUE]
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"trusted_proxies": ["127.0.0.1"]}}],
-    ids=["loopback-trusted"],
-)
+@pytest.mark.settings({"environment": {"trusted_proxies": ["127.0.0.1"]}})
 def test_repeated_header_lines_over_the_wire(port: int) -> None:
     # The server joins repeated lines with a comma; the last (the nearest
     # proxy's) wins.
@@ -521,32 +562,22 @@ def test_repeated_header_lines_over_the_wire(port: int) -> None:
 PROXY_ELEMENT = "for=203.0.113.9;proto=http;host=shop.example.com"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
+@pytest.mark.settings(TRUSTED_HSTS)
 @pytest.mark.parametrize(
     "client_part",
     [
-        'proto=https;x="',
-        'host=evil.com;proto=https;x="',
-        'x="\\"',
-        'for="a\\',
-        "proto=https;proto=https",
-        "proto=https;host=evil.com;",
-        'proto="https',
-        "x=a b",
-        "proto",
-        "=https",
-    ],
-    ids=[
-        "unterminated-quote",
-        "unterminated-quote-with-host",
-        "escaped-backslash-then-quote",
-        "escape-at-end",
-        "repeated-proto",
-        "trailing-semicolon",
-        "unclosed-proto",
-        "space-in-value",
-        "no-value",
-        "no-name",
+        pytest.param('proto=https;x="', id="unterminated-quote"),
+        pytest.param(
+            'host=evil.com;proto=https;x="', id="unterminated-quote-with-host"
+        ),
+        pytest.param('x="\\"', id="escaped-backslash-then-quote"),
+        pytest.param('for="a\\', id="escape-at-end"),
+        pytest.param("proto=https;proto=https", id="repeated-proto"),
+        pytest.param("proto=https;host=evil.com;", id="trailing-semicolon"),
+        pytest.param('proto="https', id="unclosed-proto"),
+        pytest.param("x=a b", id="space-in-value"),
+        pytest.param("proto", id="no-value"),
+        pytest.param("=https", id="no-name"),
     ],
 )
 def test_client_part_cannot_override_the_proxy_element(
@@ -567,7 +598,7 @@ def test_client_part_cannot_override_the_proxy_element(
     assert "Strict-Transport-Security" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
+@pytest.mark.settings(TRUSTED_HSTS)
 def test_unterminated_quote_falls_back_to_http_and_the_host_header(
     client: FlaskClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -580,24 +611,18 @@ def test_unterminated_quote_falls_back_to_http_and_the_host_header(
     assert len(logged) <= 1  # once per process: an earlier test may have
 
 
-@pytest.mark.parametrize("settings", [TRUSTED_HSTS], ids=["trusted-hsts"])
+@pytest.mark.settings(TRUSTED_HSTS)
 @pytest.mark.parametrize(
     "forwarded",
     [
-        "for=2001:db8::1;proto=https",
-        "for=[2001:db8::1]:4711;proto=https",
-        "for=_hidden;by=10.0.0.1;proto=https",
-        'for="[2001:db8::1]";proto=https;host="example.com"',
-        "proto=https;host=example.com:80",
-        'for=x;ext="a\x01b";proto=https',
-    ],
-    ids=[
-        "nginx-unquoted-ipv6",
-        "unquoted-ipv6-port",
-        "obfuscated",
-        "quoted",
-        "unquoted-host-port",
-        "control-character-in-quotes",
+        pytest.param("for=2001:db8::1;proto=https", id="nginx-unquoted-ipv6"),
+        pytest.param("for=[2001:db8::1]:4711;proto=https", id="unquoted-ipv6-port"),
+        pytest.param("for=_hidden;by=10.0.0.1;proto=https", id="obfuscated"),
+        pytest.param('for="[2001:db8::1]";proto=https;host="example.com"', id="quoted"),
+        pytest.param("proto=https;host=example.com:80", id="unquoted-host-port"),
+        pytest.param(
+            'for=x;ext="a\x01b";proto=https', id="control-character-in-quotes"
+        ),
     ],
 )
 def test_loose_values_of_ignored_parameters_are_tolerated(
@@ -678,7 +703,7 @@ DISAGREEING = {
 }
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     ("path", "mimetype"),
     [
@@ -696,10 +721,8 @@ def test_disagreeing_hosts_are_a_400(
     assert "Location" not in response.headers
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
-@pytest.mark.parametrize(
-    "config", [{"ENFORCE_HTTPS_HOST": "www.example.com"}], ids=["canonical"]
-)
+@pytest.mark.settings(TRUSTED)
+@pytest.mark.config(ENFORCE_HTTPS_HOST="www.example.com")
 def test_disagreeing_hosts_go_to_the_configured_host(client: FlaskClient) -> None:
     response = get(client, "/secure", "10.1.2.3", DISAGREEING)
     assert response.status_code == 301
@@ -708,7 +731,7 @@ def test_disagreeing_hosts_go_to_the_configured_host(client: FlaskClient) -> Non
     assert served.status_code == 200
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     "headers",
     [
@@ -753,7 +776,7 @@ def seeing_app(app: Flask) -> Flask:
     return app
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     ("headers", "scheme", "host", "external"),
     [
@@ -804,7 +827,7 @@ def test_the_app_sees_what_the_client_used(
     assert seen["original"]["HTTP_HOST"] == "example.com"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 def test_the_app_sees_http_when_the_proxy_says_so(seeing_app: Flask) -> None:
     # The proxy talks TLS to the app; the client used plain HTTP.
     response = get(
@@ -817,7 +840,7 @@ def test_the_app_sees_http_when_the_proxy_says_so(seeing_app: Flask) -> None:
     assert response.get_json()["scheme"] == "http"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 def test_untrusted_forwarded_headers_change_nothing_the_app_sees(
     seeing_app: Flask,
 ) -> None:
@@ -831,7 +854,7 @@ def test_untrusted_forwarded_headers_change_nothing_the_app_sees(
     )
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 def test_werkzeug_slash_redirect_keeps_https_and_the_forwarded_host(
     client: FlaskClient,
 ) -> None:
@@ -885,29 +908,26 @@ def test_ipv4_mapped_forms_match_nothing_else(entry: str, peer: str) -> None:
 @pytest.mark.parametrize(
     "settings",
     [
-        {"environment": {"trusted_proxies": value}}
-        for value in (
-            ["not-an-ip"],
-            ["10.0.0.1/8"],
-            "127.0.0.1",
-            ["127.0.0.1", "localhost"],
-            ["10.0.0.0/33"],
-            [""],
-            [127],
-            {"127.0.0.1": True},
-            None,
-        )
-    ],
-    ids=[
-        "not-an-ip",
-        "host-bits-set",
-        "string",
-        "one-bad",
-        "bad-prefix",
-        "empty-string",
-        "not-a-string",
-        "mapping",
-        "none",
+        pytest.param(
+            {"environment": {"trusted_proxies": ["not-an-ip"]}}, id="not-an-ip"
+        ),
+        pytest.param(
+            {"environment": {"trusted_proxies": ["10.0.0.1/8"]}}, id="host-bits-set"
+        ),
+        pytest.param({"environment": {"trusted_proxies": "127.0.0.1"}}, id="string"),
+        pytest.param(
+            {"environment": {"trusted_proxies": ["127.0.0.1", "localhost"]}},
+            id="one-bad",
+        ),
+        pytest.param(
+            {"environment": {"trusted_proxies": ["10.0.0.0/33"]}}, id="bad-prefix"
+        ),
+        pytest.param({"environment": {"trusted_proxies": [""]}}, id="empty-string"),
+        pytest.param({"environment": {"trusted_proxies": [127]}}, id="not-a-string"),
+        pytest.param(
+            {"environment": {"trusted_proxies": {"127.0.0.1": True}}}, id="mapping"
+        ),
+        pytest.param({"environment": {"trusted_proxies": None}}, id="none"),
     ],
 )
 def test_invalid_trusted_proxies(
@@ -920,11 +940,16 @@ def test_invalid_trusted_proxies(
     assert caught.value.source == "ENFORCE_HTTPS_SETTINGS"
 
 
-@pytest.mark.parametrize("settings", [TRUSTED], ids=["trusted"])
+@pytest.mark.settings(TRUSTED)
 @pytest.mark.parametrize(
     "port",
-    ["¹", "٣", "8443x", "-1", "99999"],
-    ids=["superscript", "arabic-indic", "suffix", "negative", "too-big"],
+    [
+        pytest.param("¹", id="superscript"),
+        pytest.param("٣", id="arabic-indic"),
+        pytest.param("8443x", id="suffix"),
+        pytest.param("-1", id="negative"),
+        pytest.param("99999", id="too-big"),
+    ],
 )
 def test_odd_forwarded_port_is_ignored_not_a_500(seeing_app: Flask, port: str) -> None:
     # str.isdigit() is true for "¹", which int() refuses: found by the

@@ -25,10 +25,15 @@ def test_http_is_served_when_nothing_requires_tls(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize(
     ("method", "code"),
-    [("GET", 301), ("HEAD", 301), ("POST", 308), ("PUT", 308), ("DELETE", 308),
-     ("PATCH", 308)],
-    ids=["get", "head", "post", "put", "delete", "patch"],
-)  # fmt: skip
+    [
+        pytest.param("GET", 301, id="get"),
+        pytest.param("HEAD", 301, id="head"),
+        pytest.param("POST", 308, id="post"),
+        pytest.param("PUT", 308, id="put"),
+        pytest.param("DELETE", 308, id="delete"),
+        pytest.param("PATCH", 308, id="patch"),
+    ],
+)
 def test_redirect_codes_keep_unsafe_methods(
     client: FlaskClient, method: str, code: int
 ) -> None:
@@ -37,10 +42,8 @@ def test_redirect_codes_keep_unsafe_methods(
     assert response.headers["Location"] == "https://localhost/secure"
 
 
-@pytest.mark.parametrize(
-    "config",
-    [{"ENFORCE_HTTPS_REDIRECT_CODE": 302, "ENFORCE_HTTPS_REDIRECT_CODE_OTHER": 307}],
-    ids=["rollout"],
+@pytest.mark.config(
+    ENFORCE_HTTPS_REDIRECT_CODE=302, ENFORCE_HTTPS_REDIRECT_CODE_OTHER=307
 )
 def test_temporary_codes_for_rollouts(client: FlaskClient) -> None:
     assert client.get("/secure").status_code == 302
@@ -56,19 +59,29 @@ def test_redirect_body_links_to_location(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("url", "location"),
     [
-        ("/secure", "https://localhost/secure"),
-        ("/secure?b=2&a=1&a=3", "https://localhost/secure?b=2&a=1&a=3"),
-        ("/secure?q=a%2Fb&x=%25&y=%E2%9C%93", "https://localhost/secure?q=a%2Fb&x=%25&y=%E2%9C%93"),
-        ("/account/%7Euser", "https://localhost/account/%7Euser"),
-        ("/account/a%2Fb", "https://localhost/account/a%2Fb"),
-        ("/account/caf%C3%A9", "https://localhost/account/caf%C3%A9"),
+        pytest.param("/secure", "https://localhost/secure", id="plain"),
+        pytest.param(
+            "/secure?b=2&a=1&a=3",
+            "https://localhost/secure?b=2&a=1&a=3",
+            id="query-order",
+        ),
+        pytest.param(
+            "/secure?q=a%2Fb&x=%25&y=%E2%9C%93",
+            "https://localhost/secure?q=a%2Fb&x=%25&y=%E2%9C%93",
+            id="query-escapes",
+        ),
+        pytest.param(
+            "/account/%7Euser", "https://localhost/account/%7Euser", id="tilde-escape"
+        ),
+        pytest.param(
+            "/account/a%2Fb", "https://localhost/account/a%2Fb", id="slash-escape"
+        ),
+        pytest.param(
+            "/account/caf%C3%A9", "https://localhost/account/caf%C3%A9", id="utf8"
+        ),
     ],
-    ids=["plain", "query-order", "query-escapes", "tilde-escape",
-         "slash-escape", "utf8"],
-)  # fmt: skip
-@pytest.mark.parametrize(
-    "settings", [{"environment": {"force_https_screens": True}}], ids=["forced"]
 )
+@pytest.mark.settings({"environment": {"force_https_screens": True}})
 def test_location_keeps_path_and_query_as_sent(
     client: FlaskClient, url: str, location: str
 ) -> None:
@@ -80,26 +93,52 @@ def test_location_keeps_path_and_query_as_sent(
 @pytest.mark.parametrize(
     ("host", "config", "location"),
     [
-        ("shop.example.com", {}, "https://shop.example.com/secure"),
-        ("shop.example.com:8080", {}, "https://shop.example.com/secure"),
-        ("Shop.Example.COM", {}, "https://shop.example.com/secure"),
-        ("shop.example.com:8080", {"ENFORCE_HTTPS_PORT": 8443},
-         "https://shop.example.com:8443/secure"),
-        ("shop.example.com", {"ENFORCE_HTTPS_PORT": 443},
-         "https://shop.example.com/secure"),
-        ("[::1]:8080", {}, "https://[::1]/secure"),
-        ("[2001:DB8::1]", {"ENFORCE_HTTPS_PORT": 8443},
-         "https://[2001:db8::1]:8443/secure"),
-        ("192.0.2.7:80", {}, "https://192.0.2.7/secure"),
-        ("evil.example", {"ENFORCE_HTTPS_HOST": "www.example.com"},
-         "https://www.example.com/secure"),
-        ("evil.example", {"ENFORCE_HTTPS_HOST": "www.example.com",
-                          "ENFORCE_HTTPS_PORT": 8443},
-         "https://www.example.com:8443/secure"),
+        pytest.param(
+            "shop.example.com", {}, "https://shop.example.com/secure", id="host"
+        ),
+        pytest.param(
+            "shop.example.com:8080",
+            {},
+            "https://shop.example.com/secure",
+            id="drops-http-port",
+        ),
+        pytest.param(
+            "Shop.Example.COM", {}, "https://shop.example.com/secure", id="lowercase"
+        ),
+        pytest.param(
+            "shop.example.com:8080",
+            {"ENFORCE_HTTPS_PORT": 8443},
+            "https://shop.example.com:8443/secure",
+            id="maps-port",
+        ),
+        pytest.param(
+            "shop.example.com",
+            {"ENFORCE_HTTPS_PORT": 443},
+            "https://shop.example.com/secure",
+            id="omits-443",
+        ),
+        pytest.param("[::1]:8080", {}, "https://[::1]/secure", id="ipv6"),
+        pytest.param(
+            "[2001:DB8::1]",
+            {"ENFORCE_HTTPS_PORT": 8443},
+            "https://[2001:db8::1]:8443/secure",
+            id="ipv6-port",
+        ),
+        pytest.param("192.0.2.7:80", {}, "https://192.0.2.7/secure", id="ipv4"),
+        pytest.param(
+            "evil.example",
+            {"ENFORCE_HTTPS_HOST": "www.example.com"},
+            "https://www.example.com/secure",
+            id="canonical",
+        ),
+        pytest.param(
+            "evil.example",
+            {"ENFORCE_HTTPS_HOST": "www.example.com", "ENFORCE_HTTPS_PORT": 8443},
+            "https://www.example.com:8443/secure",
+            id="canonical-port",
+        ),
     ],
-    ids=["host", "drops-http-port", "lowercase", "maps-port", "omits-443", "ipv6",
-         "ipv6-port", "ipv4", "canonical", "canonical-port"],
-)  # fmt: skip
+)
 def test_location_host_and_port(
     host: str, config: dict[str, t.Any], location: str
 ) -> None:

@@ -119,7 +119,7 @@ BAD: list[tuple[str, t.Any, str, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("data", "key", "problem"), [row[1:] for row in BAD], ids=[row[0] for row in BAD]
+    ("data", "key", "problem"), [pytest.param(*row[1:], id=row[0]) for row in BAD]
 )
 def test_invalid_settings_name_source_key_and_problem(
     data: t.Any, key: str, problem: str

@@ -67,17 +67,18 @@ def test_redirect_of_post_reports_its_location(app: Flask, client: FlaskClient) 
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [
-        (
+        pytest.param(
             {"environment": {"force_https_screens": True}},
             "environment: force_https_screens",
+            id="environment",
         ),
-        (
+        pytest.param(
             {"applications": {"shop": {"force_https_screens": True}}},
             "application 'shop': force_https_screens",
+            id="application",
         ),
-        ({"environment": {"hsts": True}}, "environment: hsts"),
+        pytest.param({"environment": {"hsts": True}}, "environment: hsts", id="hsts"),
     ],
-    ids=["environment", "application", "hsts"],
 )
 def test_redirect_reason_names_the_override(
     app: Flask, client: FlaskClient, expected: str
@@ -94,11 +95,7 @@ def test_redirect_reason_names_the_override(
     assert "design-time" not in kwargs["reason"]
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"force_https_screens": True, "hsts": True}}],
-    ids=["two-reasons"],
-)
+@pytest.mark.settings({"environment": {"force_https_screens": True, "hsts": True}})
 def test_redirect_reason_lists_every_cause(app: Flask, client: FlaskClient) -> None:
     redirected = Recorder()
     with signals.request_redirected.connected_to(redirected, app):
@@ -116,8 +113,11 @@ def test_redirect_reason_lists_every_cause(app: Flask, client: FlaskClient) -> N
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/orders"), ("DELETE", "/api/orders"), ("POST", "/soap")],
-    ids=["rest-get", "rest-delete", "soap"],
+    [
+        pytest.param("GET", "/api/orders", id="rest-get"),
+        pytest.param("DELETE", "/api/orders", id="rest-delete"),
+        pytest.param("POST", "/soap", id="soap"),
+    ],
 )
 def test_refusal_sends_request_rejected(
     app: Flask, client: FlaskClient, method: str, path: str
@@ -140,11 +140,7 @@ def test_refusal_sends_request_rejected(
     assert kwargs["method"] == method
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"force_https_integrations": True}}],
-    ids=["force-integrations"],
-)
+@pytest.mark.settings({"environment": {"force_https_integrations": True}})
 def test_rejection_reason_names_the_override(app: Flask, client: FlaskClient) -> None:
     rejected = Recorder()
     with signals.request_rejected.connected_to(rejected, app):
@@ -156,11 +152,7 @@ def test_rejection_reason_names_the_override(app: Flask, client: FlaskClient) ->
     assert kwargs["reason"] == "environment: force_https_integrations"
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [{"environment": {"force_https_screens": True}}],
-    ids=["force-screens"],
-)
+@pytest.mark.settings({"environment": {"force_https_screens": True}})
 def test_bad_host_sends_request_rejected_with_400(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -181,26 +173,15 @@ def test_bad_host_sends_request_rejected_with_400(
 @pytest.mark.parametrize(
     ("method", "path", "base_url"),
     [
-        ("GET", "/secure", HTTPS),
-        ("GET", "/api/orders", HTTPS),
-        ("POST", "/soap", HTTPS),
-        ("GET", "/", "http://localhost"),
-        ("GET", "/page", "http://localhost"),
-        ("GET", "/account/help", "http://localhost"),
-        ("GET", "/api/status", "http://localhost"),
-        ("POST", "/soap/open", "http://localhost"),
-        ("GET", "/no-such-page", "http://localhost"),
-    ],
-    ids=[
-        "https-screen",
-        "https-rest",
-        "https-soap",
-        "http-screen-none",
-        "http-undeclared",
-        "http-flow-none",
-        "http-rest-none",
-        "http-soap-none",
-        "http-unmatched",
+        pytest.param("GET", "/secure", HTTPS, id="https-screen"),
+        pytest.param("GET", "/api/orders", HTTPS, id="https-rest"),
+        pytest.param("POST", "/soap", HTTPS, id="https-soap"),
+        pytest.param("GET", "/", "http://localhost", id="http-screen-none"),
+        pytest.param("GET", "/page", "http://localhost", id="http-undeclared"),
+        pytest.param("GET", "/account/help", "http://localhost", id="http-flow-none"),
+        pytest.param("GET", "/api/status", "http://localhost", id="http-rest-none"),
+        pytest.param("POST", "/soap/open", "http://localhost", id="http-soap-none"),
+        pytest.param("GET", "/no-such-page", "http://localhost", id="http-unmatched"),
     ],
 )
 def test_nothing_sent_for_served_requests(

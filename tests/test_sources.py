@@ -39,10 +39,13 @@ def status(app: Flask, path: str = "/") -> int:
 @pytest.mark.parametrize(
     ("name", "text"),
     [
-        ("settings.toml", FORCED),
-        ("settings.json", json.dumps({"environment": {"force_https_screens": True}})),
+        pytest.param("settings.toml", FORCED, id="toml"),
+        pytest.param(
+            "settings.json",
+            json.dumps({"environment": {"force_https_screens": True}}),
+            id="json",
+        ),
     ],
-    ids=["toml", "json"],
 )
 def test_file_sources(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
@@ -70,7 +73,12 @@ def test_unknown_extension_is_a_config_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "interval", [-1, "2", True], ids=["negative", "string", "bool"]
+    "interval",
+    [
+        pytest.param(-1, id="negative"),
+        pytest.param("2", id="string"),
+        pytest.param(True, id="bool"),
+    ],
 )
 def test_bad_reload_interval(tmp_path: Path, interval: object) -> None:
     path = tmp_path / "settings.toml"
@@ -117,8 +125,7 @@ BAD_FILES: list[tuple[str, str, bytes, str, str, int | None]] = [
 
 @pytest.mark.parametrize(
     ("name", "data", "key", "problem", "line"),
-    [row[1:] for row in BAD_FILES],
-    ids=[row[0] for row in BAD_FILES],
+    [pytest.param(*row[1:], id=row[0]) for row in BAD_FILES],
 )
 def test_bad_file_fails_fast_naming_file_key_and_line(
     tmp_path: Path, name: str, data: bytes, key: str, problem: str, line: int | None
@@ -196,7 +203,7 @@ BAD_VERSIONS: list[tuple[str, bytes | None]] = [
 
 
 @pytest.mark.parametrize(
-    "data", [row[1] for row in BAD_VERSIONS], ids=[row[0] for row in BAD_VERSIONS]
+    "data", [pytest.param(row[1], id=row[0]) for row in BAD_VERSIONS]
 )
 def test_bad_version_keeps_last_known_good(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, data: bytes | None
@@ -363,7 +370,13 @@ def test_swap_is_atomic_under_concurrent_requests(tmp_path: Path) -> None:
     assert set(homes) == {200, 301}, "both versions were served"
 
 
-@pytest.mark.parametrize("same", [True, False], ids=["same-content", "new-content"])
+@pytest.mark.parametrize(
+    "same",
+    [
+        pytest.param(True, id="same-content"),
+        pytest.param(False, id="new-content"),
+    ],
+)
 def test_restored_file_is_ok_again(tmp_path: Path, same: bool) -> None:
     path = tmp_path / "settings.toml"
     path.write_text(FORCED)
