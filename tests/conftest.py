@@ -11,6 +11,7 @@ import threading
 import typing as t
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -221,6 +222,29 @@ def serving(app: Flask, ssl_context: ssl.SSLContext | None = None) -> Iterator[i
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def server_context(
+    certificate: Path, key: Path, *, client_ca: str | None = None
+) -> ssl.SSLContext:
+    """A TLS server context presenting ``certificate`` (a PEM file, with its
+    chain if it holds one) and ``key``; asking for (not requiring) a client
+    certificate issued by ``client_ca`` (PEM text) when given."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    if client_ca is not None:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(cadata=client_ca)
+    return context
+
+
+@contextlib.contextmanager
+def serving_tls(
+    app: Flask, certificate: Path, key: Path, *, client_ca: str | None = None
+) -> Iterator[int]:
+    """:func:`serving` over TLS with :func:`server_context`."""
+    with serving(app, server_context(certificate, key, client_ca=client_ca)) as port:
+        yield port
 
 
 @dataclass(frozen=True)

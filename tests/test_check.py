@@ -10,23 +10,20 @@ time by :mod:`pki` and written to ``tmp_path``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
 import socket
-import ssl
 import typing as t
-from collections.abc import Iterator
 from pathlib import Path
 
 import der
 import pytest
 from click.testing import Result
-from conftest import create_app, https, marked_config, serving
+from conftest import create_app, https, marked_config, serving, serving_tls
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from pki import CA, DAY, Issued
+from pki import CA, DAY
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_enforce_https import ConfigurationError, deploy, findings
@@ -463,16 +460,6 @@ def test_bad_files_are_findings_not_tracebacks(
 # --url against a live TLS server --------------------------------------------
 
 
-@contextlib.contextmanager
-def serving_tls(app: Flask, issued: Issued, folder: Path) -> Iterator[int]:
-    """Serve ``app`` over TLS with ``issued`` on a free loopback port."""
-    cert, key = issued.write(folder, "served")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    with serving(app, context) as port:
-        yield port
-
-
 def closed_port() -> int:
     """A loopback port nothing listens on."""
     with socket.socket() as sock:
@@ -501,7 +488,7 @@ def test_url_of_a_live_server(
         "intermediate": lambda: CA("Check Intermediate", parent=ca).issue(),
     }[served]()
     app = create_app(ENFORCE_HTTPS_CA_BUNDLE=str(bundle))
-    with serving_tls(app, issued, tmp_path) as port:
+    with serving_tls(app, *issued.write(tmp_path, "served")) as port:
         url = f"https://127.0.0.1:{port}"
         code, findings = check_json(app.test_cli_runner(), "--url", url)
     errors = [f for f in findings if f["severity"] == "error"]
@@ -527,7 +514,7 @@ def test_url_checks_the_hostname_options_too(
     app = create_app(
         ENFORCE_HTTPS_CA_BUNDLE=str(bundle), ENFORCE_HTTPS_HOST="localhost"
     )
-    with serving_tls(app, ca.issue(), tmp_path) as port:
+    with serving_tls(app, *ca.issue().write(tmp_path, "served")) as port:
         code, findings = check_json(
             app.test_cli_runner(),
             "--url",
@@ -546,7 +533,7 @@ def test_url_and_certificate_together(ca: CA, bundle: Path, tmp_path: Path) -> N
     app = create_app(
         ENFORCE_HTTPS_CA_BUNDLE=str(bundle), ENFORCE_HTTPS_HOST="localhost"
     )
-    with serving_tls(app, ca.issue(), tmp_path) as port:
+    with serving_tls(app, *ca.issue().write(tmp_path, "served")) as port:
         code, findings = check_json(
             app.test_cli_runner(),
             "--certificate",

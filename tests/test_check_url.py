@@ -21,7 +21,7 @@ from pathlib import Path
 
 import der
 import pytest
-from conftest import create_app, serving
+from conftest import create_app, server_context, serving
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import Flask
@@ -75,10 +75,7 @@ def backend(
     issued: Issued, folder: Path, name: str, chain: bool = True
 ) -> ssl.SSLContext:
     """A server context presenting ``issued`` (with its chain, or not)."""
-    cert, key = issued.write(folder, name, with_chain=chain)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
+    return server_context(*issued.write(folder, name, with_chain=chain))
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ import functools
 import http.client
 import json
 import ssl
-import threading
 import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import create_app
+from conftest import create_app, serving_tls
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
@@ -35,7 +34,6 @@ from flask.testing import FlaskClient
 from pki import CA, DAY, Issued
 from pki import test_ca as session_ca
 from pki import test_ca_path as session_ca_path
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from flask_enforce_https import (
@@ -959,28 +957,16 @@ class TLSServer:
 
 
 @contextlib.contextmanager
-def serving_tls(app: Flask, tmp_path: Path) -> Iterator[TLSServer]:
+def serving_tls_asking(app: Flask, tmp_path: Path) -> Iterator[TLSServer]:
     """Serve ``app`` over TLS on loopback, asking for (not requiring) a
     client certificate issued by the session's client CA."""
     server_ca = CA("Test Server CA")
     cert, key = server_ca.issue(
         "127.0.0.1", dns=("localhost",), ips=("127.0.0.1",), usage="server"
     ).write(tmp_path, "server")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    context.verify_mode = ssl.CERT_OPTIONAL
-    context.load_verify_locations(cadata=session_ca().pem().decode("ascii"))
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        yield TLSServer(server.port, server_ca)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    client_ca = session_ca().pem().decode("ascii")
+    with serving_tls(app, cert, key, client_ca=client_ca) as port:
+        yield TLSServer(port, server_ca)
 
 
 def tls_get(
@@ -1004,7 +990,7 @@ def tls_get(
 
 def test_real_tls_partner_with_a_client_certificate(tmp_path: Path) -> None:
     client_cert = issued("client").write(tmp_path, "client")
-    with serving_tls(create_app(), tmp_path) as server:
+    with serving_tls_asking(create_app(), tmp_path) as server:
         status, content_type, body = tls_get(server, "/partner", client_cert)
     assert status == 200
     assert json.loads(body) == {"partner": True}
@@ -1012,7 +998,7 @@ def test_real_tls_partner_with_a_client_certificate(tmp_path: Path) -> None:
 
 
 def test_real_tls_partner_without_a_client_certificate(tmp_path: Path) -> None:
-    with serving_tls(create_app(), tmp_path) as server:
+    with serving_tls_asking(create_app(), tmp_path) as server:
         status, content_type, body = tls_get(server, "/partner", None)
     assert status == 403
     assert content_type.startswith("application/problem+json")
@@ -1023,7 +1009,7 @@ def test_real_tls_partner_without_a_client_certificate(tmp_path: Path) -> None:
 
 def test_real_tls_client_certificate_reaches_the_view(tmp_path: Path) -> None:
     client_cert = issued("no-san").write(tmp_path, "client")
-    with serving_tls(create_mtls_app(), tmp_path) as server:
+    with serving_tls_asking(create_mtls_app(), tmp_path) as server:
         status, _, body = tls_get(server, "/rest", client_cert)
         status_tls, _, body_tls = tls_get(server, "/tls", client_cert)
     assert (status, json.loads(body)) == (200, {"cn": "partner-no-san"})
