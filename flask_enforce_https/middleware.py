@@ -36,7 +36,17 @@ class HTTPSMiddleware:
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
-        view, snapshot = judge(self.state, environ)
+        # judge(), inlined for the common case: this runs on every request.
+        state = self.state
+        snapshot = state.snapshot()
+        if snapshot.trusted or PROXY_FIX_KEY in environ:
+            view = _proxied(state, snapshot, environ)
+        else:
+            view = ClientView(
+                environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
+            )
+        environ[VIEW_KEY] = view
+        environ[SNAPSHOT_KEY] = snapshot
         secure, host = view.secure, view.host
         if not secure:
             return self.wsgi_app(environ, start_response)
@@ -63,18 +73,25 @@ def judge(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Snapsh
     """
     snapshot = state.snapshot()
     if snapshot.trusted or PROXY_FIX_KEY in environ:
-        view = client_view(environ, snapshot.proxies)
-        if view.conflict and state.config.host is not None:
-            # The proxies disagree on the host: the configured one wins.
-            view = ClientView(view.secure, state.config.host, True)
-        show_to_app(environ, view)
-    else:  # client_view, inlined: this runs on every request
+        view = _proxied(state, snapshot, environ)
+    else:
         view = ClientView(
             environ.get("wsgi.url_scheme") == "https", environ.get("HTTP_HOST")
         )
     environ[VIEW_KEY] = view
     environ[SNAPSHOT_KEY] = snapshot
     return view, snapshot
+
+
+def _proxied(
+    state: AppState, snapshot: Snapshot, environ: WSGIEnvironment
+) -> ClientView:
+    view = client_view(environ, snapshot.proxies)
+    if view.conflict and state.config.host is not None:
+        # The proxies disagree on the host: the configured one wins.
+        view = ClientView(view.secure, state.config.host, True)
+    show_to_app(environ, view)
+    return view
 
 
 def https_headers(
