@@ -457,6 +457,26 @@ def test_bad_files_are_findings_not_tracebacks(
     assert str(paths[which]) in result.output
 
 
+def test_cn_only_is_an_error_even_without_hosts(
+    runner: FlaskCliRunner, ca: CA, tmp_path: Path
+) -> None:
+    cert, _ = ca.issue(common_name="cn-only.example", san=False).write(tmp_path, "cn")
+    code, findings = check_json(runner, "--certificate", str(cert))
+    assert code == 1
+    assert "cert-cn-only" in ids(findings)
+    assert "cert-no-hosts" not in ids(findings)
+
+
+def test_certificate_option_does_not_borrow_the_configured_key(
+    ca: CA, tmp_path: Path, good: tuple[Path, Path]
+) -> None:
+    configured_key = good[1]
+    other, _ = ca.issue().write(tmp_path, "other")
+    app = create_app(ENFORCE_HTTPS_CERTIFICATE_KEY=str(configured_key))
+    _, findings = check_json(app.test_cli_runner(), "--certificate", str(other))
+    assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
+
+
 # --url against a live TLS server --------------------------------------------
 
 
@@ -585,6 +605,20 @@ def test_url_invalid(runner: FlaskCliRunner, url: str, fmt: str) -> None:
     assert result.exit_code == 1
     assert "url-invalid" in result.output
     assert url in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://127.0.0.1:99999", id="port-out-of-range"),
+        pytest.param("https://[::1", id="unclosed-bracket"),
+        pytest.param("https://:443", id="no-host"),
+    ],
+)
+def test_malformed_url_is_url_invalid(runner: FlaskCliRunner, url: str) -> None:
+    code, findings = check_json(runner, "--url", url)
+    assert code == 1
+    assert one(findings, "url-invalid")["severity"] == "error"
 
 
 # Deploy findings -----------------------------------------------------------
@@ -909,8 +943,21 @@ def test_cookies_not_secure_says_the_redirected_request_carries_it(
     )
 
 
-def test_the_old_cookie_finding_is_gone() -> None:
-    # It advised against Secure cookies while screens served plain HTTP.
+@pytest.mark.config(**NOT_SECURE)
+@pytest.mark.settings(env(exempt_paths=["/healthz"]))
+def test_exempt_screens_served_over_http_get_the_cookie_too(
+    runner: FlaskCliRunner,
+) -> None:
+    # An exempt screen is served over plain HTTP like any open one: a
+    # cookie without Secure reaches it.
+    _, findings = check_json(runner)
+    names = listed(one(findings, LEAK)["message"])
+    assert "home" in names
+    assert "healthz" in names
+
+
+def test_no_finding_advises_against_secure_cookies() -> None:
+    # Secure cookies are right even while screens serve plain HTTP.
     assert "cookies-secure-http-screens" not in {c.id for c in deploy.registered()}
     assert "cookies-secure-http-screens" not in documented()
 
@@ -1038,56 +1085,6 @@ def test_no_certificate_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="flask_enforce_https")
     create_app(ENFORCE_HTTPS_HOST="localhost")
     assert [r for r in caplog.records if r.name == "flask_enforce_https"] == []
-
-
-# Found by reading the code -------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        pytest.param("https://127.0.0.1:99999", id="port-out-of-range"),
-        pytest.param("https://[::1", id="unclosed-bracket"),
-        pytest.param("https://:443", id="no-host"),
-    ],
-)
-def test_malformed_url_is_url_invalid(runner: FlaskCliRunner, url: str) -> None:
-    code, findings = check_json(runner, "--url", url)
-    assert code == 1
-    assert one(findings, "url-invalid")["severity"] == "error"
-
-
-def test_cn_only_is_an_error_even_without_hosts(
-    runner: FlaskCliRunner, ca: CA, tmp_path: Path
-) -> None:
-    cert, _ = ca.issue(common_name="cn-only.example", san=False).write(tmp_path, "cn")
-    code, findings = check_json(runner, "--certificate", str(cert))
-    assert code == 1
-    assert "cert-cn-only" in ids(findings)
-    assert "cert-no-hosts" not in ids(findings)
-
-
-def test_certificate_option_does_not_borrow_the_configured_key(
-    ca: CA, tmp_path: Path, good: tuple[Path, Path]
-) -> None:
-    configured_key = good[1]
-    other, _ = ca.issue().write(tmp_path, "other")
-    app = create_app(ENFORCE_HTTPS_CERTIFICATE_KEY=str(configured_key))
-    _, findings = check_json(app.test_cli_runner(), "--certificate", str(other))
-    assert "cert-key-mismatch" not in ids(findings), "the key belongs to another cert"
-
-
-@pytest.mark.config(**NOT_SECURE)
-@pytest.mark.settings(env(exempt_paths=["/healthz"]))
-def test_exempt_screens_served_over_http_get_the_cookie_too(
-    runner: FlaskCliRunner,
-) -> None:
-    # An exempt screen is served over plain HTTP like any open one: a
-    # cookie without Secure reaches it.
-    _, findings = check_json(runner)
-    names = listed(one(findings, LEAK)["message"])
-    assert "home" in names
-    assert "healthz" in names
 
 
 # Certificates cryptography cannot fully process ----------------------------

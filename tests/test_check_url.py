@@ -347,6 +347,8 @@ def test_a_tls_server_that_fails_handshakes_is_not_called_plain_http(
 
 
 def test_an_unprocessable_leaf_is_still_described(ca: CA) -> None:
+    # Called directly: OpenSSL refuses to serve such a certificate ("invalid
+    # certificate"), so no live server can present it to check --url.
     leaf = x509.load_pem_x509_certificate(
         der.resigned(ca.issue(), ca, der.duplicate_last_extension)
     )

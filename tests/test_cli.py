@@ -1136,12 +1136,17 @@ def test_environment_key_changes_every_application(
     assert blog_client.get("/").status_code == 301
 
 
-def test_set_keeps_the_next_tables_comment_with_it() -> None:
-    from flask_enforce_https.edits import _edit_toml
-
-    text = "[environment]\nhsts = false\n\n# The shop\n[applications.shop]\nx = 1\n"
-    edited = _edit_toml(text, ("environment",), "force_https_screens", True)
-    assert edited == (
+def test_set_keeps_the_next_tables_comment_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[environment]\nhsts = false\n\n"
+        "# The shop\n[applications.shop]\nsecure_cookies = true\n",
+        "utf-8",
+    )
+    runner = create_app(str(path)).test_cli_runner()
+    result = run(runner, "set", "force_https_screens=true")
+    assert result.exit_code == 0, result.output
+    assert path.read_text("utf-8") == (
         "[environment]\nhsts = false\nforce_https_screens = true\n\n"
-        "# The shop\n[applications.shop]\nx = 1\n"
+        "# The shop\n[applications.shop]\nsecure_cookies = true\n"
     )

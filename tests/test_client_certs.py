@@ -436,6 +436,27 @@ def test_an_empty_ssl_client_cert_is_no_certificate(
     assert "no client certificate" in only_rejection(mtls_app, calls)
 
 
+@pytest.mark.parametrize(
+    "shape",
+    [
+        pytest.param("other-ca", id="other-ca"),
+        pytest.param("server-eku", id="eku"),
+    ],
+)
+def test_refusal_does_not_show_cryptography_internals(shape: str) -> None:
+    client = create_app().test_client()
+    response = client.get(
+        "/partner",
+        base_url="https://localhost",
+        environ_base={"SSL_CLIENT_CERT": pem(shape)},
+    )
+    assert response.status_code == 403
+    detail = json.loads(response.data)["detail"]
+    assert "does not verify" in detail
+    assert "encountered processing" not in detail
+    assert "<Certificate" not in detail
+
+
 # -- garbage -------------------------------------------------------------------
 
 
@@ -1172,30 +1193,6 @@ def test_bad_header_name_fails_without_tls_client_cert_endpoints() -> None:
     app.config.update(TESTING=True, ENFORCE_HTTPS_CLIENT_CERT_HEADER="Bad Header")
     with pytest.raises(ConfigurationError, match="ENFORCE_HTTPS_CLIENT_CERT_HEADER"):
         EnforceHTTPS(app)
-
-
-# -- found by reading the code ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "shape",
-    [
-        pytest.param("other-ca", id="other-ca"),
-        pytest.param("server-eku", id="eku"),
-    ],
-)
-def test_refusal_does_not_show_cryptography_internals(shape: str) -> None:
-    client = create_app().test_client()
-    response = client.get(
-        "/partner",
-        base_url="https://localhost",
-        environ_base={"SSL_CLIENT_CERT": pem(shape)},
-    )
-    assert response.status_code == 403
-    detail = json.loads(response.data)["detail"]
-    assert "does not verify" in detail
-    assert "encountered processing" not in detail
-    assert "<Certificate" not in detail
 
 
 def test_missing_client_ca_message_agrees_in_number() -> None:

@@ -6,14 +6,16 @@ import functools
 import gc
 import json
 import logging
+import re
 import typing as t
 
 import pytest
 from flask import Blueprint, Flask
 from flask.views import MethodView
+from pki import test_ca_path as session_ca_path
 
 from flask_enforce_https import ConfigurationError, EnforceHTTPS, HttpSecurity, Kind
-from flask_enforce_https.declarations import Design, design_for
+from flask_enforce_https.declarations import Design
 
 https = EnforceHTTPS()
 
@@ -22,8 +24,27 @@ def view() -> str:
     return "view"
 
 
+def cli_json(app: Flask, *args: str) -> t.Any:
+    """The JSON that ``flask https ARGS --format json`` prints."""
+    result = app.test_cli_runner().invoke(args=["https", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
 def design(app: Flask, endpoint: str | None) -> Design:
-    return design_for(app, endpoint, HttpSecurity.NONE)
+    """``endpoint``'s design-time declaration as ``flask https explain``
+    reports it for a GET of its URL (the rule ``flask https show`` lists for
+    it); ``None`` is an unmatched URL."""
+    path = "/no-such-url"
+    if endpoint is not None:
+        rows = cli_json(app, "show")
+        [rule] = {row["rule"] for row in rows if row["endpoint"] == endpoint}
+        path = re.sub(r"<[^>]*>", "x", rule)
+    explained = cli_json(app, "explain", f"http://localhost{path}")
+    assert explained["endpoint"] == endpoint
+    match = re.fullmatch(r"(\S+) \((.+)\)", explained["design"])
+    assert match is not None, explained["design"]
+    return Design(Kind(explained["kind"]), HttpSecurity(match[1]), match[2])
 
 
 def test_decorators_return_the_same_function() -> None:
@@ -87,7 +108,9 @@ def test_kind_and_default_level(
     origin: str,
 ) -> None:
     app = Flask("shop")
+    app.config["ENFORCE_HTTPS_CLIENT_CA"] = str(session_ca_path())
     app.add_url_rule("/v", view_func=decorator(lambda: "v"), endpoint="v")
+    https.init_app(app)
     assert design(app, "v") == Design(kind, level, origin)
 
 
@@ -183,8 +206,7 @@ def test_web_flow_defaults(endpoint: str | None, expected: Design) -> None:
 
 def test_default_security_config_applies_to_undeclared() -> None:
     app = make_flow_app(default="tls")
-    state = app.extensions["enforce_https"]
-    assert design_for(app, "home", state.config.default).level is HttpSecurity.TLS
+    assert design(app, "home") == Design(Kind.SCREEN, HttpSecurity.TLS, "default")
     client = app.test_client()
     assert client.get("/").status_code == 301
     assert client.get("/nowhere").status_code == 301, "unmatched URLs too"

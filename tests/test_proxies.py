@@ -952,8 +952,7 @@ def test_invalid_trusted_proxies(
     ],
 )
 def test_odd_forwarded_port_is_ignored_not_a_500(seeing_app: Flask, port: str) -> None:
-    # str.isdigit() is true for "¹", which int() refuses: found by the
-    # property suite.
+    # str.isdigit() is true for "¹", which int() refuses.
     headers = {
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "shop.example.com",

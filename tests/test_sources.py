@@ -1,4 +1,9 @@
-"""Settings files: loading, fail-fast errors, hot reload, last-known-good."""
+"""Settings files: loading, fail-fast errors, hot reload, last-known-good.
+
+Most tests go through an app; ``FileSource`` is driven directly where a test
+sets its clock or its stability window, which through an app would be real
+seconds of waiting.
+"""
 
 from __future__ import annotations
 
