@@ -218,8 +218,9 @@ def init(
     :returns: Whether anything was created.
     :raises SchemaError: Tables exist at another version.
     """
-    if schema is not None:
-        # The schema name is checked to be a plain lowercase identifier.
+    if schema is not None and not sa.inspect(connection).has_schema(schema):
+        # The name is checked to be a plain lowercase identifier. Only when
+        # missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database.
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     found = schema_version(connection, schema)
     if found is not None:

@@ -9,6 +9,7 @@ several writers.
 from __future__ import annotations
 
 import datetime
+import os
 import typing as t
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -116,6 +117,10 @@ class Store:
 
     def schema_version(self) -> int | None:
         """The version of the tables; ``None`` when there are none."""
+        if self.url.dialect == "sqlite" and not os.path.exists(
+            str(self.url.url.database)
+        ):
+            return None
         with self._transaction() as connection:
             return schema.schema_version(connection, self.url.schema)
 
