@@ -33,6 +33,21 @@ def install_requires() -> list[Requirement]:
     return [Requirement(line) for line in lines if line.strip()]
 
 
+#: The extras whose dependencies are the package's own (tool extras such as
+#: ``test`` or ``lint`` have no floors).
+RUNTIME_EXTRAS = ("store",)
+
+
+def extras_requires() -> list[Requirement]:
+    extras = setup_cfg()["options.extras_require"]
+    return [
+        Requirement(line)
+        for extra in RUNTIME_EXTRAS
+        for line in extras[extra].splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
 def pins() -> dict[str, Version]:
     """The versions constraints/min.txt pins, by lowercase name."""
     pinned = {}
@@ -56,11 +71,20 @@ def test_one_version_for_the_package_and_its_metadata() -> None:
 
 def test_every_dependency_has_a_floor_and_the_floors_are_pinned() -> None:
     floors = {}
-    for requirement in install_requires():
+    for requirement in [*install_requires(), *extras_requires()]:
         (specifier,) = requirement.specifier
         assert specifier.operator == ">=", requirement
         floors[requirement.name.lower()] = Version(specifier.version)
     assert floors == pins()
+
+
+def test_the_test_extra_installs_the_store_so_its_tests_run() -> None:
+    # make test and make test-min install [dev] and [test]: without the
+    # store extra there, the store's tests would only ever skip.
+    assert (
+        "flask-enforce-https[store]"
+        in setup_cfg()["options.extras_require"]["test"].split()
+    )
 
 
 @pytest.mark.skipif(

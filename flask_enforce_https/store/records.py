@@ -1,0 +1,114 @@
+"""What the store gives back: revisions, history entries, process status.
+
+Plain frozen dataclasses, with no tie to a database connection; times are
+aware and in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing as t
+from dataclasses import dataclass
+
+
+def _iso(time: datetime.datetime) -> str:
+    return time.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of the settings: the whole document, and who wrote it.
+
+    :param number: The revision's number, from 1.
+    :param document: The settings document, as validated when written.
+    :param author: Who wrote it.
+    :param origin: ``"cli"``, ``"console"``, ``"import"`` or ``"revert"``.
+    :param reason: Why, as the author said; ``None`` when not said.
+    :param created_at: When it was written.
+    """
+
+    number: int
+    document: dict[str, t.Any]
+    author: str
+    origin: str
+    reason: str | None
+    created_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One key one revision changed.
+
+    :param time: When the revision was written.
+    :param user: Its author.
+    :param scope: ``"environment"`` or an application's name.
+    :param key: The setting.
+    :param old: Its value before; ``None`` when it was unset.
+    :param new: Its value after; ``None`` when it is now unset.
+    :param revision: The revision.
+    :param origin: The revision's origin.
+    :param reason: The revision's reason.
+    """
+
+    time: datetime.datetime
+    user: str
+    scope: str
+    key: str
+    old: object
+    new: object
+    revision: int
+    origin: str
+    reason: str | None
+
+    def as_dict(self) -> dict[str, t.Any]:
+        """The entry as JSON would carry it: the keys of a file's audit log
+        (``time``, ``user``, ``scope``, ``key``, ``old``, ``new``) and
+        ``revision``, ``origin``, ``reason``."""
+        return {
+            "time": _iso(self.time),
+            "user": self.user,
+            "scope": self.scope,
+            "key": self.key,
+            "old": self.old,
+            "new": self.new,
+            "revision": self.revision,
+            "origin": self.origin,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class ProcessStatus:
+    """What one process last said it applied.
+
+    :param host: Its host name.
+    :param pid: Its process id.
+    :param application: The application's name.
+    :param revision: The revision it applied (0: none).
+    :param seen_at: When it said so.
+    """
+
+    host: str
+    pid: int
+    application: str
+    revision: int
+    seen_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Status:
+    """The revision in force, and where each live process stands.
+
+    :param head: The revision in force; ``None`` before the first.
+    :param processes: The processes seen recently, by host, application
+        and pid.
+    """
+
+    head: Revision | None
+    processes: list[ProcessStatus]
+
+    @property
+    def behind(self) -> list[ProcessStatus]:
+        """The processes that have not applied the revision in force."""
+        number = self.head.number if self.head else 0
+        return [p for p in self.processes if p.revision != number]

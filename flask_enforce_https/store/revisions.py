@@ -1,0 +1,178 @@
+"""Reading and writing revisions, on a connection the caller holds.
+
+:func:`write` is the one way a revision is made. Inside the caller's
+transaction it first moves the head from the revision the writer expects to
+the next one (``UPDATE ... WHERE revision = :expected``). Only one of two
+writers that expect the same revision can do that; the other gets a
+:class:`~flask_enforce_https.store.errors.ConflictError` naming the revision
+that won. Moving the head first also takes the write lock first, on SQLite
+as on PostgreSQL, so a writer never waits holding a read it would have to
+upgrade. Then come the revision and its audit rows, and on PostgreSQL a
+``NOTIFY enforce_https`` with the revision's number, which the server sends
+when the transaction commits. Revisions and audit rows are only ever
+inserted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import sqlalchemy as sa
+
+from .changes import document_changes
+from .errors import ConflictError, StoreError
+from .records import HistoryEntry, Revision
+from .schema import audit, head, revisions
+
+#: The channel every write notifies on PostgreSQL; the payload is the new
+#: revision's number.
+NOTIFY_CHANNEL = "enforce_https"
+
+
+class Unchanged(Exception):
+    """The document to write is the one in force: the caller rolls back."""
+
+
+def head_number(connection: sa.Connection) -> int:
+    """The number of the revision in force; 0 before the first."""
+    return connection.scalar(sa.select(head.c.revision)) or 0
+
+
+def read(connection: sa.Connection, number: int, where: str) -> Revision | None:
+    """Revision ``number``, or ``None``.
+
+    :param connection: A connection to the store.
+    :param number: The revision.
+    :param where: The store, for messages.
+    :raises StoreError: Its document is not a JSON object.
+    """
+    row = connection.execute(
+        sa.select(revisions).where(revisions.c.revision == number)
+    ).one_or_none()
+    if row is None:
+        return None
+    try:
+        document = json.loads(row.document)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        raise StoreError(
+            f"{where}: revision {number} is not a JSON document: the table"
+            " was changed by hand"
+        )
+    return Revision(
+        row.revision, document, row.author, row.origin, row.reason, row.created_at
+    )
+
+
+def read_head(connection: sa.Connection, where: str) -> Revision | None:
+    """The revision in force; ``None`` before the first."""
+    number = head_number(connection)
+    return read(connection, number, where) if number else None
+
+
+def write(
+    connection: sa.Connection,
+    where: str,
+    text: str,
+    expected: int,
+    author: str,
+    origin: str,
+    reason: str | None,
+    now: datetime.datetime,
+) -> int:
+    """Append a revision and move the head to it.
+
+    :param connection: A connection to the store, in a transaction.
+    :param where: The store, for messages.
+    :param text: The document, valid, as canonical JSON.
+    :param expected: The revision the writer expects to be in force.
+    :param author: Who writes it.
+    :param origin: Where it comes from.
+    :param reason: Why.
+    :param now: When.
+    :returns: The new revision's number.
+    :raises ConflictError: Revision ``expected`` is not in force.
+    :raises Unchanged: The document is the one in force: roll back.
+    """
+    number = expected + 1
+    moved = connection.execute(
+        head.update()
+        .where(head.c.id == 1, head.c.revision == expected)
+        .values(revision=number, updated_at=now)
+    )
+    if moved.rowcount != 1:
+        current = read_head(connection, where)
+        raise ConflictError(
+            expected,
+            current.number if current else 0,
+            current.author if current else None,
+        )
+    before = read(connection, expected, where) if expected else None
+    changes = document_changes(before.document if before else {}, json.loads(text))
+    if not changes:
+        raise Unchanged
+    connection.execute(
+        revisions.insert().values(
+            revision=number,
+            document=text,
+            author=author,
+            origin=origin,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    connection.execute(
+        audit.insert(),
+        [
+            {
+                "revision": number,
+                "scope": c.scope,
+                "key": c.key,
+                "old": None if c.old is None else json.dumps(c.old),
+                "new": None if c.new is None else json.dumps(c.new),
+            }
+            for c in changes
+        ],
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(number))))
+    return number
+
+
+def history(connection: sa.Connection, since: int) -> list[HistoryEntry]:
+    """Each key changed by each revision after ``since``, oldest first (in
+    a revision: the environment, then applications by name, keys sorted).
+
+    :param connection: A connection to the store.
+    :param since: Leave out this revision and those before it.
+    """
+    query = (
+        sa.select(
+            audit,
+            revisions.c.created_at,
+            revisions.c.author,
+            revisions.c.origin,
+            revisions.c.reason,
+        )
+        .join(revisions, revisions.c.revision == audit.c.revision)
+        .where(audit.c.revision > since)
+    )
+    entries = [
+        HistoryEntry(
+            time=row.created_at,
+            user=row.author,
+            scope=row.scope,
+            key=row.key,
+            old=None if row.old is None else json.loads(row.old),
+            new=None if row.new is None else json.loads(row.new),
+            revision=row.revision,
+            origin=row.origin,
+            reason=row.reason,
+        )
+        for row in connection.execute(query)
+    ]
+    return sorted(
+        entries, key=lambda e: (e.revision, e.scope != "environment", e.scope, e.key)
+    )
