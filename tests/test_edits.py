@@ -240,6 +240,30 @@ def test_set_keeps_the_acl(tmp_path: Path) -> None:
     assert f"user:{OTHER_UID}:r--" in listed
 
 
+def test_set_does_not_take_the_folders_default_acl(tmp_path: Path) -> None:
+    # The folder's default ACL would let another user write the settings;
+    # the old file had no ACL, so the new one has none either.
+    if shutil.which("setfacl") is None:
+        unavailable("setfacl is not installed (Debian's acl package)")
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    path = settings_file(folder, "[environment]\n")
+    path.chmod(0o664)
+    done = subprocess.run(
+        ["setfacl", "-d", "-m", f"u:{OTHER_UID}:rwx", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        unavailable(f"this file system has no POSIX ACLs ({done.stderr.strip()})")
+    result = cli(path, "set", "hsts=true")
+    assert result.exit_code == 0, result.output
+    with pytest.raises(OSError, match="No data available"):
+        os.getxattr(path, ACL_XATTR)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o664
+
+
 def test_set_writes_through_a_symbolic_link(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()

@@ -11,6 +11,8 @@ variants (``X_Forwarded_Proto``) never count: the WSGI servers drop them.
 
 from __future__ import annotations
 
+import contextlib
+import time
 import typing as t
 
 import pytest
@@ -690,6 +692,23 @@ def test_forwarded_elements(value: str, elements: list[dict[str, str]]) -> None:
 def test_malformed_forwarded(value: str) -> None:
     with pytest.raises(MalformedHeader):
         forwarded_elements(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("for=x," + " " * 32768 + "x", id="spaces-after-a-comma"),
+        pytest.param("for=x;" + " " * 32768 + "x", id="spaces-after-a-semicolon"),
+        pytest.param(", " * 16384, id="empty-elements"),
+    ],
+)
+def test_a_long_forwarded_header_is_read_in_linear_time(value: str) -> None:
+    # A 32 KB header took seconds of CPU when runs of spaces could be
+    # matched every way round an empty pair.
+    started = time.perf_counter()
+    with contextlib.suppress(MalformedHeader):
+        forwarded_elements(value)
+    assert time.perf_counter() - started < 0.5
 
 
 # --------------------------------------------------------------------------

@@ -10,14 +10,16 @@ cannot make a direct client a trusted proxy.
 
 from __future__ import annotations
 
+import io
+import json
 import typing as t
 from urllib.parse import quote
 
 import pki
 import pytest
-from flask import Flask, request
+from flask import Flask, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.test import TestResponse
+from werkzeug.test import TestResponse, run_wsgi_app
 
 from flask_enforce_https import EnforceHTTPS
 
@@ -119,3 +121,33 @@ def test_proxyfix_outside_is_logged_once(caplog: pytest.LogCaptureFixture) -> No
         get(app, "/secure", PROXY, {"X-Forwarded-Proto": "https"})
     logged = [r for r in caplog.records if "ProxyFix" in r.getMessage()]
     assert len(logged) <= 1  # once per process: an earlier test may have
+
+
+def test_proxyfix_outside_cannot_give_a_hostless_request_a_forged_host() -> None:
+    # HTTP/1.0 without Host, from a client that is not a trusted proxy: what
+    # ProxyFix took from its X-Forwarded-Host must not reach the app.
+    app = proxied_app("proxyfix-outside")
+
+    @app.get("/link")
+    def link() -> dict[str, t.Any]:
+        return {"host": request.host, "url": url_for("link", _external=True)}
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/link",
+        "SERVER_NAME": "shop.example.com",
+        "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.0",
+        "REMOTE_ADDR": ATTACKER,
+        "HTTP_X_FORWARDED_FOR": PROXY,
+        "HTTP_X_FORWARDED_HOST": "evil.example",
+        # Over TLS, so that HSTS (on in this app) serves the screen.
+        "wsgi.url_scheme": "https",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+    }
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+    assert status.startswith("200")
+    seen = json.loads(b"".join(body))
+    assert "evil" not in json.dumps(seen)
+    assert seen["host"] == "shop.example.com"

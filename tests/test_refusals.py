@@ -130,3 +130,19 @@ def test_check_says_a_generic_handler_does_not_replace_refusals() -> None:
         "does not replace"
         not in create_app({}).test_cli_runner().invoke(args=["https", "check"]).output
     )
+
+
+def test_a_blueprint_generic_handler_beats_the_apps_refusal_handler() -> None:
+    # Flask picks the blueprint's 403 handler before the app's handler for
+    # HTTPSRequired: that generic one must not replace the API's body.
+    app = Flask("shop")
+    https = EnforceHTTPS()
+    api = https.rest()(Blueprint("api", __name__, url_prefix="/api"))
+    api.add_url_rule("/orders", "orders", lambda: {}, methods=["POST"])
+    api.register_error_handler(403, lambda error: ("generic blueprint page", 403))
+    app.register_blueprint(api)
+    app.register_error_handler(HTTPSRequired, lambda error: ("app handler", 403))
+    https.init_app(app)
+    response = app.test_client().post("/api/orders")
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
