@@ -18,6 +18,7 @@ def test_the_group_has_the_commands_added_to_it() -> None:
         "history",
         "set",
         "show",
+        "store",
         "unset",
     ]
 

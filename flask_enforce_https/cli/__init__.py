@@ -13,8 +13,9 @@ from .admin import history, set_, unset
 from .check import check
 from .common import https_cli
 from .inspect import explain, show
+from .store import store_cli
 
-for _command in (show, explain, set_, unset, history, check):
+for _command in (show, explain, set_, unset, history, check, store_cli):
     https_cli.add_command(_command)
 
 __all__ = ["https_cli"]
