@@ -236,7 +236,7 @@ def apply(
 
 def _entries(changes: list[Change]) -> list[dict[str, t.Any]]:
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    user = _user()
+    user = user_name()
     return [
         {
             "time": now.replace("+00:00", "Z"),
@@ -250,7 +250,8 @@ def _entries(changes: list[Change]) -> list[dict[str, t.Any]]:
     ]
 
 
-def _user() -> str:
+def user_name() -> str:
+    """Return the name of the user running the command, for audit records."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):

@@ -15,7 +15,7 @@ from ..errors import EnforceHTTPSError, SettingsError
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
 from ..state import AppState
-from .common import FORMAT, app_state, command, is_file
+from .common import FORMAT, app_state, command, is_file, printable
 
 
 def _file_source(state: AppState) -> FileSource:
@@ -219,18 +219,9 @@ def history(fmt: str) -> None:
         click.echo(json.dumps(found.entries, indent=2))
         return
     for entry in found.entries:
-        where = f"{_printable(entry.get('scope'))}.{_printable(entry.get('key'))}"
+        where = f"{printable(entry.get('scope'))}.{printable(entry.get('key'))}"
         old, new = json.dumps(entry.get("old")), json.dumps(entry.get("new"))
         click.echo(
-            f"{_printable(entry.get('time'))}  {_printable(entry.get('user'))}"
+            f"{printable(entry.get('time'))}  {printable(entry.get('user'))}"
             f"  {where}: {old} -> {new}"
         )
-
-
-def _printable(value: object) -> str:
-    # Names come from the log: a newline or an escape sequence in one must
-    # not forge a line or move the cursor.
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

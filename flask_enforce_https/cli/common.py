@@ -222,3 +222,13 @@ def the_app() -> Flask:
 def when(epoch: float) -> str:
     moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def printable(value: object) -> str:
+    """Return ``value`` as text safe to print on one terminal line."""
+    # Names come from the log: a newline or an escape sequence in one must
+    # not forge a line or move the cursor.
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -24,11 +24,10 @@ from pathlib import Path
 import click
 import tomlkit
 
-from ..edits import _user
+from ..edits import user_name
 from ..errors import EnforceHTTPSError, SettingsError
 from ..sources import FORMATS, parse_file, read_file
-from .admin import _printable
-from .common import FORMAT, command
+from .common import FORMAT, command, printable
 
 if t.TYPE_CHECKING:
     from ..store import Revision, Status, Store
@@ -186,9 +185,9 @@ def status(url: str | None, fmt: str) -> None:
     if head is None:
         click.echo("Revision: none yet (0); import a settings file to write one")
     else:
-        why = f": {_printable(head.reason)}" if head.reason else ""
+        why = f": {printable(head.reason)}" if head.reason else ""
         click.echo(
-            f"Revision: {head.number}, {_when(head)}, by {_printable(head.author)}"
+            f"Revision: {head.number}, {_when(head)}, by {printable(head.author)}"
             f" ({head.origin}){why}"
         )
     behind = set(found.behind)
@@ -205,9 +204,9 @@ def status(url: str | None, fmt: str) -> None:
         lag = "behind" if p in behind else "up to date"
         rows.append(
             (
-                _printable(p.host),
+                printable(p.host),
                 str(p.pid),
-                _printable(p.application),
+                printable(p.application),
                 str(p.revision),
                 seen,
                 lag,
@@ -272,7 +271,7 @@ def export(url: str | None, fmt: str | None, output: Path | None) -> None:
     else:
         heading = (
             f"Revision {head.number} of {store.url}, {_when(head)}, by"
-            f" {_printable(head.author)} ({head.origin})"
+            f" {printable(head.author)} ({head.origin})"
         )
         text = f"# {heading}\n\n{tomlkit.dumps(document)}"
     if output is None:
@@ -326,7 +325,7 @@ def import_(
         current = head.number if head else 0
         expected = current if expect is None else expect
         try:
-            number = store.apply(document, expected, _user(), "import", reason)
+            number = store.apply(document, expected, user_name(), "import", reason)
         except ConflictError as e:
             raise StoreCommandError(
                 f"{store.url}: {e} See it with: flask https store export"
@@ -340,7 +339,7 @@ def import_(
         for entry in store.history(since=number - 1):
             if entry.revision == number:
                 click.echo(
-                    f"{_printable(entry.scope)}.{_printable(entry.key)}:"
+                    f"{printable(entry.scope)}.{printable(entry.key)}:"
                     f" {json.dumps(entry.old)} -> {json.dumps(entry.new)}"
                 )
     click.echo(f"{store.url}: revision {number} written (import of {file})")
