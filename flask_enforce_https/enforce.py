@@ -19,7 +19,7 @@ from werkzeug.routing import RequestRedirect
 from . import signals
 from .client_certs import CERTIFICATE_KEY, ClientCertificateError
 from .levels import HttpSecurity
-from .location import hostname, https_location
+from .location import hostname, https_location, split_host
 from .middleware import judge
 from .policy import Policy
 from .proxies import VIEW_KEY, ClientView
@@ -120,6 +120,23 @@ def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     if not state.scanned:
         state.scan(app)
         state.scanned = True
+    verdict = _check(state, req, app)
+    routing_error = req.routing_exception
+    if verdict is not None or not isinstance(routing_error, RequestRedirect):
+        return verdict
+    # Served: werkzeug's own redirect (a missing slash) then builds its
+    # Location from the Host, which an invalid one would misdirect (or,
+    # before werkzeug 3.1.9, make a 500).
+    sent = req.environ.get("HTTP_HOST")
+    if sent is None or split_host(sent) is not None:
+        return None
+    _, snapshot = judged_by(state, req.environ)
+    policy = snapshot.policy(endpoint_of_url(app, snapshot, req, routing_error))
+    cause = f"cannot redirect to host {sent!r}"
+    return Verdict(400, None, policy, BAD_HOST, cause, UntrustedHost)
+
+
+def _check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     environ = req.environ
     view, snapshot = judged_by(state, environ)
     if view.secure and not view.conflict and not state.needs_client_certs:
@@ -251,6 +268,7 @@ def install(app: Flask, state: AppState) -> None:
             and not view.conflict
             and state.scanned
             and not state.needs_client_certs
+            and req.routing_exception is None
         ):
             return preprocess()  # HTTPS, nothing more to check: the common case
         verdict = check(state, req, app)

@@ -675,6 +675,9 @@ class Route:
     :param method: The method, as werkzeug gives it to the app.
     :param unroutable: Routing failed before matching a path (a Host
         werkzeug cannot route): Flask answers 400 and the extension lets it.
+    :param bad_host_redirect: Flask would answer with its own redirect (a
+        missing slash, doubled slashes), built from a Host that is not
+        valid: the extension answers 400 instead of serving it.
     """
 
     endpoint: str | None
@@ -683,6 +686,7 @@ class Route:
     path: str
     method: str
     unroutable: bool = False
+    bad_host_redirect: bool = False
 
 
 def _endpoint_of_url(
@@ -734,8 +738,17 @@ def route_of(scenario: Scenario) -> Route:
         unroutable = error is not None and not isinstance(
             error, (NotFound, MethodNotAllowed, RequestRedirect)
         )
+        bad_host_redirect = isinstance(error, RequestRedirect) and (
+            url_host(request.environ.get("HTTP_HOST")) is None
+        )
         return Route(
-            endpoint, url_endpoint, status, request.path, request.method, unroutable
+            endpoint,
+            url_endpoint,
+            status,
+            request.path,
+            request.method,
+            unroutable,
+            bad_host_redirect,
         )
 
 
@@ -921,6 +934,9 @@ def expected_outcome(scenario: Scenario, route: Route) -> Outcome | None:
     # (docs/declarations.rst).
     kind, level = DESIGNS[route.url_endpoint]
     served = Outcome(route.status, served=True)
+    if route.bad_host_redirect:
+        # What the extension would serve is werkzeug's redirect to a bad Host.
+        served = Outcome(400)
     if route.unroutable:
         return served  # Flask's 400 for a Host it cannot route
     if view.conflict:

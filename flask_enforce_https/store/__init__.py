@@ -26,7 +26,7 @@ from .errors import (
 )
 from .heartbeats import EXPIRE_AFTER, HEARTBEAT_PERIOD
 from .records import HistoryEntry, ProcessStatus, Revision, Status
-from .revisions import NOTIFY_CHANNEL
+from .revisions import NOTIFY_CHANNEL, notify_payload
 from .roles import grant_statements
 from .schema import ORIGINS, SCHEMA_VERSION
 from .store import Store
@@ -52,5 +52,6 @@ __all__ = [
     "grant_statements",
     "hide_password",
     "is_store_url",
+    "notify_payload",
     "parse_url",
 ]

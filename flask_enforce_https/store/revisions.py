@@ -25,9 +25,20 @@ from .errors import ConflictError, StoreError
 from .records import HistoryEntry, Revision
 from .schema import audit, head, revisions
 
-#: The channel every write notifies on PostgreSQL; the payload is the new
-#: revision's number.
+#: The channel every write notifies on PostgreSQL; the payload is
+#: :func:`notify_payload`'s, so that stores in other schemas of the same
+#: database can tell their own writes apart.
 NOTIFY_CHANNEL = "enforce_https"
+
+
+def notify_payload(schema_name: str | None, number: int) -> str:
+    """Return what a write to ``schema_name`` sends on :data:`NOTIFY_CHANNEL`:
+    ``"<schema>:<revision>"``, the schema ``public`` when none is named.
+
+    :param schema_name: The store's PostgreSQL schema, or ``None``.
+    :param number: The new revision's number.
+    """
+    return f"{schema_name or 'public'}:{number}"
 
 
 class Unchanged(Exception):
@@ -81,6 +92,7 @@ def write(
     origin: str,
     reason: str | None,
     now: datetime.datetime,
+    schema_name: str | None = None,
 ) -> int:
     """Append a revision and move the head to it.
 
@@ -92,6 +104,7 @@ def write(
     :param origin: Where it comes from.
     :param reason: Why.
     :param now: When.
+    :param schema_name: The store's PostgreSQL schema, for the notification.
     :returns: The new revision's number.
     :raises ConflictError: Revision ``expected`` is not in force.
     :raises Unchanged: The document is the one in force: roll back.
@@ -137,7 +150,8 @@ def write(
         ],
     )
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, str(number))))
+        payload = notify_payload(schema_name, number)
+        connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, payload)))
     return number
 
 

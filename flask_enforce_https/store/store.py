@@ -231,6 +231,7 @@ class Store:
                     origin,
                     reason,
                     self._clock(),
+                    self.url.schema,
                 )
         except revisions.Unchanged:
             return expected
