@@ -101,15 +101,6 @@ def judged_by(state: AppState, environ: WSGIEnvironment) -> tuple[ClientView, Sn
     return view, snapshot
 
 
-def hsts_header(snapshot: Snapshot, host: str | None) -> str | None:
-    """Return the HSTS header an HTTPS response to ``host`` gets, if any.
-
-    :param snapshot: The settings in force.
-    :param host: The ``Host`` the client used.
-    """
-    return snapshot.hsts_for(host)
-
-
 def check(state: AppState, req: Request, app: Flask) -> Verdict | None:
     """Decide what to do with ``req``: ``None`` to serve it as it came.
 
@@ -314,15 +305,3 @@ def _respond(app: Flask, state: AppState, req: Request, verdict: Verdict) -> Res
         # an API's problem+json.
         raise error(verdict.policy.kind, verdict.detail, verdict.reason, req)
     return refusal(verdict.policy.kind, verdict.status, verdict.detail, req)
-
-
-def client_view_of(
-    state: AppState, environ: WSGIEnvironment
-) -> tuple[bool, str | None]:
-    """Return whether the client used HTTPS, and the host it asked for.
-
-    :param state: The application's state.
-    :param environ: The WSGI environ.
-    """
-    view, _ = judged_by(state, environ)
-    return view.secure, view.host

@@ -16,7 +16,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 from werkzeug.urls import iri_to_uri
 
-from .enforce import check, client_view_of, endpoint_of_url, hsts_header
+from .enforce import check, endpoint_of_url
 from .levels import HttpSecurity
 from .middleware import judge
 from .policy import Policy
@@ -214,11 +214,10 @@ def explanation(
         builder.close()
     # As the middleware does before Flask routes: what a trusted proxy says
     # changes what routing (and its redirects) sees.
-    judge(state, environ)
+    view, snapshot = judge(state, environ)
+    secure, host = view.secure, view.host
     with app.request_context(environ) as context:
         request = context.request
-        snapshot = state.snapshot()
-        secure, host = client_view_of(state, request.environ)
         verdict = check(state, request, app)
         if verdict is None:
             forced = snapshot.policy(_routed_endpoint(app, snapshot, request))
@@ -240,7 +239,7 @@ def explanation(
             answer = _flask_answer(request, policy.endpoint)
             reasons = [why, answer.pop("reason")] if "reason" in answer else [why]
             result.update(answer, reasons=reasons)
-            result["hsts"] = hsts_header(snapshot, host) if secure else None
+            result["hsts"] = snapshot.hsts_for(host) if secure else None
         else:
             outcome = "redirected" if verdict.is_redirect else "rejected"
             reasons = list(policy.reasons)
