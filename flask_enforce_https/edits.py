@@ -89,11 +89,12 @@ def _set(table: Section, key: str, value: object, newline: str) -> None:
         return
     item = _new_item(None, value, newline)
     body = table.value.body if isinstance(table, tomlkit.items.Table) else []
-    keys = [k for k, _ in body if k is not None]
-    if keys and body[-1][0] is None:
+    last = max((i for i, (k, _) in enumerate(body) if k is not None), default=None)
+    if last is not None and body[-1][0] is None:
         # Blank lines and comments after the last key belong to what
-        # follows (the next table's header): insert above them.
-        table.value._insert_after(keys[-1], key, item)
+        # follows (the next table's header): insert above them. tomlkit has
+        # no public call for that (_insert_after went in 0.15).
+        table.value._insert_at(last + 1, key, item)
     else:
         table[key] = item
 
