@@ -16,6 +16,8 @@ from .errors import ConfigurationError
 from .levels import HttpSecurity
 from .location import split_host
 
+#: The settings cache's file name in the instance folder, by default.
+CACHE_NAME = "enforce_https_settings_cache.json"
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 DEFAULTS: dict[str, t.Any] = {
@@ -29,6 +31,8 @@ DEFAULTS: dict[str, t.Any] = {
     "ENFORCE_HTTPS_HOST": None,
     "ENFORCE_HTTPS_RELOAD_INTERVAL": 2,
     "ENFORCE_HTTPS_AUDIT_LOG": None,
+    "ENFORCE_HTTPS_SETTINGS_CACHE": None,
+    "ENFORCE_HTTPS_STORE_LISTEN": True,
     "ENFORCE_HTTPS_CLIENT_CA": None,
     "ENFORCE_HTTPS_CLIENT_CERT_HEADER": None,
     "ENFORCE_HTTPS_CERTIFICATE": None,
@@ -159,6 +163,17 @@ def optional_path(config: Mapping[str, t.Any], key: str) -> Path | None:
     return Path(value)
 
 
+def flag(config: Mapping[str, t.Any], key: str) -> bool:
+    """Return the boolean in config ``key``.
+
+    :raises ConfigurationError: It is not ``True`` or ``False``.
+    """
+    value = config[key]
+    if not isinstance(value, bool):
+        raise ConfigurationError(key, f"expected True or False, got {value!r}")
+    return value
+
+
 def client_cert_header(config: Mapping[str, t.Any]) -> str | None:
     header = config["ENFORCE_HTTPS_CLIENT_CERT_HEADER"]
     if header is not None and not (
@@ -199,6 +214,11 @@ class Config:
         redirect's host must be it or one of its subdomains.
     :param reload_interval: Seconds between checks of a settings file.
     :param audit_log: Where ``flask https set`` logs changes, when set.
+    :param settings_cache: Where each process keeps the last good settings
+        of a store: ``ENFORCE_HTTPS_SETTINGS_CACHE``, else a file in the
+        app's instance folder.
+    :param store_listen: Whether a process listens for a PostgreSQL store's
+        notifications, besides polling.
     :param client_ca: The PEM bundle of the client CAs, when set.
     :param client_cert_header: The header a trusted proxy passes a client
         certificate in, when set.
@@ -218,6 +238,8 @@ class Config:
     domain: str | None
     reload_interval: float
     audit_log: Path | None
+    settings_cache: Path
+    store_listen: bool
     client_ca: Path | None
     client_cert_header: str | None
     certificate: Path | None
@@ -255,6 +277,11 @@ def load(app: Flask) -> Config:
         domain=domain,
         reload_interval=reload_interval(conf),
         audit_log=optional_path(conf, "ENFORCE_HTTPS_AUDIT_LOG"),
+        settings_cache=(
+            optional_path(conf, "ENFORCE_HTTPS_SETTINGS_CACHE")
+            or Path(app.instance_path, CACHE_NAME)
+        ).absolute(),
+        store_listen=flag(conf, "ENFORCE_HTTPS_STORE_LISTEN"),
         client_ca=optional_path(conf, "ENFORCE_HTTPS_CLIENT_CA"),
         client_cert_header=client_cert_header(conf),
         certificate=optional_path(conf, "ENFORCE_HTTPS_CERTIFICATE"),

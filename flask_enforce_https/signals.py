@@ -43,6 +43,16 @@ settings_applied = _signals.signal("settings-applied")
 #: :class:`~flask_enforce_https.errors.SettingsError`).
 settings_rejected = _signals.signal("settings-rejected")
 
+#: A settings store stopped answering; the settings in force stay. Sent
+#: once per outage, from the process's poller thread. Sender: the app;
+#: keyword arguments ``source`` (the store's URL, password hidden),
+#: ``error`` and ``since`` (epoch seconds).
+store_unreachable = _signals.signal("store-unreachable")
+
+#: A settings store answers again after an outage. Sender: the app;
+#: keyword arguments ``source`` and ``down_for`` (seconds).
+store_reachable = _signals.signal("store-reachable")
+
 
 def send(signal: NamedSignal, sender: object, **kwargs: t.Any) -> None:
     """Send ``signal`` to each receiver; one that raises is logged, never

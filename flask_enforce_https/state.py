@@ -20,9 +20,13 @@ from .config import Config, load
 from .declarations import design_for
 from .errors import ConfigurationError, SettingsError
 from .levels import HttpSecurity
+from .loading import names_store, purpose
 from .settings import Settings, parse_settings
 from .snapshot import Snapshot
 from .sources import FORMATS, FileSource, Status
+
+if t.TYPE_CHECKING:
+    from .store.source import StoreSource
 
 
 class SettingsSource(t.Protocol):
@@ -53,14 +57,18 @@ class StaticSource:
         return Status("ENFORCE_HTTPS_SETTINGS (mapping)", "ok", self.loaded_at)
 
 
-def settings_source(app: Flask, interval: float) -> SettingsSource:
+def settings_source(app: Flask, config: Config) -> SettingsSource:
     """Return where ``app``'s settings come from: ``ENFORCE_HTTPS_SETTINGS``
-    (the config key, else the environment variable), a mapping or a file.
+    (the config key, else the environment variable), a mapping, a file or a
+    store's URL.
 
     :param app: The application.
-    :param interval: Seconds between checks of a settings file.
-    :raises ConfigurationError: The key is not a mapping or a file path.
+    :param config: Its validated config.
+    :raises ConfigurationError: The key is not a mapping, a file path or a
+        store URL, or names a store without the ``store`` extra.
     :raises SettingsError: The settings are invalid.
+    :raises StoreError: The store has no tables, or cannot be reached and
+        there is no cache of its settings.
     """
     key = "ENFORCE_HTTPS_SETTINGS"
     value = app.config[key]
@@ -68,36 +76,83 @@ def settings_source(app: Flask, interval: float) -> SettingsSource:
         value = os.environ.get(key) or {}
     if isinstance(value, Mapping):
         return StaticSource(parse_settings(value))
-    if not isinstance(value, (str, os.PathLike)):
+    source: FileSource | StoreSource
+    if names_store(value):
+        store = source = _store_source(value, config)
+        where = str(store.url)
+    elif isinstance(value, (str, os.PathLike)):
+        path = Path(value).absolute()
+        if path.suffix not in FORMATS:
+            raise ConfigurationError(
+                key,
+                f"expected a .toml or .json file, or a store URL (sqlite:///PATH"
+                f" or postgresql+psycopg://USER@HOST/DB), got {str(path)!r}",
+            )
+        source = FileSource(path, config.reload_interval)
+        where = str(path)
+    else:
         raise ConfigurationError(
             key,
-            "expected the path of a .toml or .json file, or a mapping of"
-            f" settings, got {type(value).__name__}",
+            "expected the path of a .toml or .json file, a store URL, or a"
+            f" mapping of settings, got {type(value).__name__}",
         )
-    path = Path(value).absolute()
-    if path.suffix not in FORMATS:
-        raise ConfigurationError(
-            key, f"expected a .toml or .json file, got {str(path)!r}"
-        )
-    source = FileSource(path, interval)
-    # A weak reference: the app owns the source, not the other way round.
-    sender = weakref.ref(app)
+    _connect_signals(source, app, where)
+    return source
 
+
+def _store_source(url: str, config: Config) -> StoreSource:
+    try:
+        from .store.source import StoreSource
+    except ImportError:
+        raise ConfigurationError(
+            "ENFORCE_HTTPS_SETTINGS",
+            "a settings store needs SQLAlchemy and psycopg: pip install"
+            " 'flask-enforce-https[store]'",
+        ) from None
+    try:
+        return StoreSource(
+            url,
+            application=config.application,
+            interval=config.reload_interval,
+            cache=config.settings_cache,
+            listen=config.store_listen,
+            purpose=purpose(),
+        )
+    except ValueError as e:  # StoreURLError: a URL it cannot use
+        raise ConfigurationError("ENFORCE_HTTPS_SETTINGS", str(e)) from None
+
+
+def _connect_signals(source: FileSource | StoreSource, app: Flask, where: str) -> None:
+    # A weak reference: the app owns the source, not the other way round.
     # Sent with signals.send: a receiver that raises is logged, so that it
     # neither stops the reload nor escapes HTTPSMiddleware as a raw 500.
+    sender = weakref.ref(app)
+
     def applied(settings: Settings, changes: list[str]) -> None:
         if (app := sender()) is not None:
-            signals.send(
-                signals.settings_applied, app, source=str(path), settings=settings
-            )
+            signals.send(signals.settings_applied, app, source=where, settings=settings)
 
     def rejected(error: SettingsError) -> None:
         if (app := sender()) is not None:
-            signals.send(signals.settings_rejected, app, source=str(path), error=error)
+            signals.send(signals.settings_rejected, app, source=where, error=error)
 
     source.applied.append(applied)
     source.rejected.append(rejected)
-    return source
+    if isinstance(source, FileSource):
+        return
+
+    def unreachable(error: Exception, since: float) -> None:
+        if (app := sender()) is not None:
+            signals.send(
+                signals.store_unreachable, app, source=where, error=error, since=since
+            )
+
+    def reachable(down_for: float) -> None:
+        if (app := sender()) is not None:
+            signals.send(signals.store_reachable, app, source=where, down_for=down_for)
+
+    source.unreachable.append(unreachable)
+    source.reachable.append(reachable)
 
 
 @dataclass
@@ -154,7 +209,7 @@ class AppState:
         :raises SettingsError: The administrator settings are invalid.
         """
         config = load(app)
-        source = settings_source(app, config.reload_interval)
+        source = settings_source(app, config)
         client_ca = None
         if config.client_ca is not None:
             client_ca = ClientCAs(config.client_ca, config.client_cert_header)

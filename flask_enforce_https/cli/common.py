@@ -12,6 +12,7 @@ from flask.cli import AppGroup, NoAppException, ScriptInfo
 from flask.helpers import get_debug_flag
 
 from ..errors import EnforceHTTPSError, SettingsError
+from ..loading import Purpose, loading_for
 from ..sources import FORMATS
 from ..state import AppState
 
@@ -68,6 +69,7 @@ def load_app(
     ctx: click.Context,
     on_invalid_settings: OnInvalidSettings | None = None,
     params: dict[str, t.Any] | None = None,
+    purpose: Purpose = Purpose.COMMAND,
 ) -> Flask:
     """Load the application as Flask's commands do, turning any failure into
     a :class:`LoadError` rather than a traceback.
@@ -80,9 +82,11 @@ def load_app(
     :param on_invalid_settings: What the command says when the settings
         are invalid.
     :param params: The command's parameters, for ``on_invalid_settings``.
+    :param purpose: What the app is loaded for (see :mod:`..loading`).
     """
     try:
-        return ctx.ensure_object(ScriptInfo).load_app()
+        with loading_for(purpose):
+            return ctx.ensure_object(ScriptInfo).load_app()
     except NoAppException as e:
         raise NoApp(_no_app_message(e)) from None
     except SettingsError as e:

@@ -1,10 +1,11 @@
 """``flask https store``: create, migrate, look at, export and import a
 settings store.
 
-None of these commands loads the application: an application may refuse to
-start until its store exists, and these are the commands that make it
-exist. The store is named by ``--url``, or by the ``ENFORCE_HTTPS_SETTINGS``
-environment variable when it holds a store URL.
+An application may refuse to start until its store exists, and these are
+the commands that make it exist: they name the store by ``--url``, else
+load the named application without touching its store and take its URL,
+else take the ``ENFORCE_HTTPS_SETTINGS`` environment variable (see
+:mod:`.store_url`).
 
 The store package needs the ``store`` extra, so it is imported only when a
 command runs: without the extra, ``flask https`` still works and these
@@ -14,7 +15,6 @@ commands say what to install.
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 import typing as t
 from collections.abc import Iterator
@@ -28,12 +28,10 @@ from ..edits import user_name
 from ..errors import EnforceHTTPSError, SettingsError
 from ..sources import FORMATS, parse_file, read_file
 from .common import FORMAT, command, printable
+from .store_url import ENVIRONMENT_VARIABLE, store_url
 
 if t.TYPE_CHECKING:
     from ..store import Revision, Status, Store
-
-#: Where the URL comes from when ``--url`` is not given.
-ENVIRONMENT_VARIABLE = "ENFORCE_HTTPS_SETTINGS"
 
 
 class StoreCommandError(click.ClickException):
@@ -42,21 +40,13 @@ class StoreCommandError(click.ClickException):
 
 def _open_store(url: str | None) -> Store:
     try:
-        from ..store import Store, is_store_url
+        from ..store import Store
     except ImportError:
         raise StoreCommandError(
             "the settings store needs SQLAlchemy and psycopg: install"
             " flask-enforce-https[store] (pip install 'flask-enforce-https[store]')"
         ) from None
-    if url is None:
-        url = os.environ.get(ENVIRONMENT_VARIABLE)
-        if not url or not is_store_url(url):
-            raise click.UsageError(
-                f"name the store with --url URL, or set {ENVIRONMENT_VARIABLE}"
-                " to its URL (sqlite:///PATH/settings.db or"
-                " postgresql+psycopg://USER@HOST/DATABASE)"
-            )
-    return Store(url)
+    return Store(store_url(url))
 
 
 @contextmanager

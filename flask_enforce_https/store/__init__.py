@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover (the tests install the extra)
 
 from .errors import (
     ConflictError,
+    MalformedRevisionError,
     RevisionNotFoundError,
     SchemaError,
     StoreError,
@@ -40,6 +41,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConflictError",
     "HistoryEntry",
+    "MalformedRevisionError",
     "ProcessStatus",
     "Revision",
     "RevisionNotFoundError",

@@ -21,6 +21,16 @@ from .urls import StoreURL
 CONNECT_TIMEOUT = 5.0
 
 
+#: libpq's TCP keepalives, so that a connection whose peer vanished without
+#: a word (a cut network) fails in seconds rather than hangs for minutes.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+}
+
+
 def create_engine(url: StoreURL, timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
     """Make the engine for a store; it connects only when first used.
 
@@ -35,7 +45,10 @@ def create_engine(url: StoreURL, timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
         else:
             engine = sa.create_engine(
                 url.url,
-                connect_args={"connect_timeout": max(2, round(timeout))},
+                connect_args={
+                    "connect_timeout": max(2, round(timeout)),
+                    **KEEPALIVES,
+                },
                 # A farm's connections outlive database restarts.
                 pool_pre_ping=True,
             )

@@ -26,6 +26,11 @@ class SchemaError(StoreError):
     command fixes it."""
 
 
+class MalformedRevisionError(StoreError):
+    """A revision's document is not a JSON object: the table was changed by
+    hand. A running application keeps the settings in force."""
+
+
 class ConflictError(StoreError):
     """The head moved since the revision a writer expected: another writer
     applied a revision first. Nothing was written.

@@ -21,7 +21,7 @@ import json
 import sqlalchemy as sa
 
 from .changes import document_changes
-from .errors import ConflictError, StoreError
+from .errors import ConflictError, MalformedRevisionError
 from .records import HistoryEntry, Revision
 from .schema import audit, head, revisions
 
@@ -56,7 +56,7 @@ def read(connection: sa.Connection, number: int, where: str) -> Revision | None:
     :param connection: A connection to the store.
     :param number: The revision.
     :param where: The store, for messages.
-    :raises StoreError: Its document is not a JSON object.
+    :raises MalformedRevisionError: Its document is not a JSON object.
     """
     row = connection.execute(
         sa.select(revisions).where(revisions.c.revision == number)
@@ -68,7 +68,7 @@ def read(connection: sa.Connection, number: int, where: str) -> Revision | None:
     except ValueError:
         document = None
     if not isinstance(document, dict):
-        raise StoreError(
+        raise MalformedRevisionError(
             f"{where}: revision {number} is not a JSON document: the table"
             " was changed by hand"
         )

@@ -73,6 +73,11 @@ class Store:
         """Close the store's connections."""
         self._engine.dispose()
 
+    def forget_connections(self) -> None:
+        """Drop the pool's connections without closing them: in a forked
+        child, whose connections are its parent's."""
+        self._engine.dispose(close=False)
+
     def __enter__(self) -> Store:
         return self
 
@@ -149,6 +154,11 @@ class Store:
         """The revision in force; ``None`` before the first one."""
         with self._transaction() as connection:
             return revisions.read_head(connection, str(self.url))
+
+    def head_number(self) -> int:
+        """The number of the revision in force; 0 before the first."""
+        with self._transaction() as connection:
+            return revisions.head_number(connection)
 
     def revision(self, number: int) -> Revision:
         """Revision ``number``.
