@@ -16,7 +16,6 @@ import typing as t
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
@@ -40,6 +39,7 @@ from .host_names import CertificateProfileError as CertificateProfileError
 from .host_names import covers as covers
 from .host_names import profile_error as profile_error
 from .host_names import san_names as san_names
+from .keys import public_key, sized_key_bits
 
 _WEAK_RSA_BITS = 2048
 
@@ -85,7 +85,7 @@ def check_processable(chain: list[x509.Certificate], where: str) -> list[Finding
     """
     for index, cert in enumerate(chain):
         try:
-            _ = cert.extensions, cert.public_key(), cert.signature_hash_algorithm
+            _ = cert.extensions, public_key(cert), cert.signature_hash_algorithm
         except UNPROCESSABLE as e:
             which = where if index == 0 else f"{where} (chain certificate {index})"
             return [unsupported(which, e)]
@@ -176,7 +176,7 @@ def check_key(
 ) -> list[Finding]:
     """Find a private key that does not belong to the certificate."""
     spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    if cert.public_key().public_bytes(*spki) == key.public_key().public_bytes(*spki):
+    if public_key(cert).public_bytes(*spki) == key.public_key().public_bytes(*spki):
         return []
     return [
         Finding(
@@ -193,15 +193,13 @@ def check_strength(chain: list[x509.Certificate], where: str) -> list[Finding]:
     found = []
     for index, cert in enumerate(chain):
         which = where if index == 0 else f"{where} (chain certificate {index})"
-        key = cert.public_key()
-        if isinstance(key, (rsa.RSAPublicKey, dsa.DSAPublicKey)) and (
-            key.key_size < _WEAK_RSA_BITS
-        ):
+        bits = sized_key_bits(cert)
+        if bits is not None and bits < _WEAK_RSA_BITS:
             found.append(
                 Finding(
                     ids.CERT_WEAK_KEY,
                     "warning",
-                    f"{which}: {key.key_size}-bit key",
+                    f"{which}: {bits}-bit key",
                     "Use an RSA key of 2048 bits or more, or ECDSA.",
                 )
             )

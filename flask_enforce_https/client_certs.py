@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
@@ -41,6 +41,7 @@ from .certificate_files import MAX_BUNDLE_SIZE, read_pem_file
 from .certificates import UNPROCESSABLE
 from .errors import ConfigurationError
 from .files import FileError
+from .keys import is_dsa
 
 if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -240,6 +241,9 @@ def _shape_problem(chain: list[x509.Certificate]) -> str:
             if index == 0
             else f"certificate {index + 1} of the client certificate's chain"
         )
+        if is_dsa(cert):
+            # Read from the certificate: loading the key would warn (see .keys).
+            return f"{which} has a DSA key, which is refused; use RSA or ECDSA"
         try:
             key = cert.public_key()
             constraints: x509.BasicConstraints | None = (
@@ -256,8 +260,6 @@ def _shape_problem(chain: list[x509.Certificate]) -> str:
                 "the client certificate holds more than one end-entity"
                 " certificate; only its CA certificates may follow it"
             )
-        if isinstance(key, dsa.DSAPublicKey):
-            return f"{which} has a DSA key, which is refused; use RSA or ECDSA"
         if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
             return (
                 f"{which} has a {key.key_size}-bit RSA key; at least"
