@@ -102,6 +102,7 @@ def settings_source(app: Flask, config: Config) -> SettingsSource:
 
 def _store_source(url: str, config: Config) -> StoreSource:
     try:
+        from .store.errors import StoreURLError
         from .store.source import StoreSource
     except ImportError:
         raise ConfigurationError(
@@ -118,7 +119,7 @@ def _store_source(url: str, config: Config) -> StoreSource:
             listen=config.store_listen,
             purpose=purpose(),
         )
-    except ValueError as e:  # StoreURLError: a URL it cannot use
+    except StoreURLError as e:
         raise ConfigurationError("ENFORCE_HTTPS_SETTINGS", str(e)) from None
 
 

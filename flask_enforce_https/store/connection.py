@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import urllib.parse
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -41,7 +42,19 @@ def create_engine(url: StoreURL, timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
     """
     try:
         if url.dialect == "sqlite":
-            engine = sa.create_engine(url.url, connect_args={"timeout": timeout})
+            path = urllib.parse.quote(os.path.abspath(str(url.url.database)))
+            engine = sa.create_engine(
+                # Opened read-write, never created: a store file renamed
+                # away must not come back empty (init creates the file).
+                url.url.set(
+                    database=f"file:{path}", query={"mode": "rw", "uri": "true"}
+                ),
+                connect_args={"timeout": timeout},
+                # A connection per use, which costs little on SQLite, so
+                # that a file replaced (restored from a backup) is the one
+                # read, not the inode a pooled connection still holds.
+                poolclass=sa.pool.NullPool,
+            )
         else:
             engine = sa.create_engine(
                 url.url,
@@ -60,6 +73,20 @@ def create_engine(url: StoreURL, timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
     if url.schema is not None:
         engine = engine.execution_options(schema_translate_map={None: url.schema})
     return engine
+
+
+def create_sqlite_file(url: StoreURL) -> None:
+    """Create a SQLite store's file, empty, unless it exists.
+
+    :param url: The store.
+    :raises StoreError: It cannot be created.
+    """
+    path = str(url.url.database)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as e:
+        raise StoreError(f"{url}: cannot create the file: {e.strerror}") from None
 
 
 def describe(error: sa.exc.SQLAlchemyError, url: StoreURL) -> str:

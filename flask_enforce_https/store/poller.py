@@ -16,6 +16,7 @@ It records its heartbeat at start, after applying a revision, and every
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -31,6 +32,8 @@ from .revisions import NOTIFY_CHANNEL, notify_payload
 
 if t.TYPE_CHECKING:
     from .source import StoreSource
+
+logger = logging.getLogger("flask_enforce_https")
 
 #: The longest wait between two tries to reach a store that does not
 #: answer, in seconds.
@@ -69,9 +72,19 @@ class Poller(threading.Thread):
         self._listener: psycopg.Connection[t.Any] | None = None
         self._prefix = notify_payload(source.url.schema, 0).rpartition(":")[0] + ":"
 
-    def stop(self) -> None:
-        """Stop soon, and close the listening connection."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop, close the listening connection, and wait for the thread.
+
+        :param timeout: Seconds to wait at most; by default, as long as a
+            poll and a wait may take.
+        """
         self._stopping.set()
+        if self.is_alive() and self is not threading.current_thread():
+            self.join(
+                self.source.interval + 2 * LISTEN_TIMEOUT
+                if timeout is None
+                else timeout
+            )
 
     def abandon(self) -> None:
         """Forget this poller in a forked child: its thread is not here, and
@@ -100,6 +113,14 @@ class Poller(threading.Thread):
                 failures += 1
                 self._stopping.wait(backoff(failures, source.interval))
                 continue
+            except Exception:
+                # A bug must not end this process's updates for good: the
+                # settings in force stay, and the poller tries again.
+                logger.exception("settings store poller failed; trying again")
+                self._drop()
+                failures += 1
+                self._stopping.wait(backoff(failures, source.interval))
+                continue
             failures = 0
             source.came_back()
             self._wait(source.interval)
@@ -118,8 +139,13 @@ class Poller(threading.Thread):
                 **KEEPALIVES,
             )
             connection = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as e:
+            words = _words(e, url.url.password)
+            raise StoreError(f"{url}: cannot listen: {words}") from None
+        try:
             connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
         except psycopg.Error as e:
+            connection.close()
             words = _words(e, url.url.password)
             raise StoreError(f"{url}: cannot listen: {words}") from None
         self._listener = connection
@@ -132,7 +158,8 @@ class Poller(threading.Thread):
         deadline = time.monotonic() + seconds
         try:
             while (left := deadline - time.monotonic()) > 0:
-                for notice in listener.notifies(timeout=left):
+                # At most a second at a time, so that stop() is prompt.
+                for notice in listener.notifies(timeout=min(left, 1.0)):
                     if notice.payload.startswith(self._prefix):
                         return
                 if self._stopping.is_set():

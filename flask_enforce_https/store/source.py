@@ -294,10 +294,19 @@ class StoreSource:
         poller, self._poller = self._poller, None
         if poller is not None:
             poller.abandon()
+        # A new engine, not just a new pool: a lock of the old one (its
+        # statement cache's, its pool's) may have been held by the parent's
+        # poller at the fork, and would never be released here.
         self.store.forget_connections()
+        _inherited.append(self.store)
+        self.store = Store(self.url)
 
 
 _sources: weakref.WeakSet[StoreSource] = weakref.WeakSet()
+# What a forked child inherited and must neither use nor let the garbage
+# collector close (closing a PostgreSQL connection would close the
+# parent's): kept for the child's life.
+_inherited: list[object] = []
 
 
 def _after_fork() -> None:

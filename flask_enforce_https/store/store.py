@@ -25,6 +25,7 @@ from .changes import canonical_json
 from .connection import (
     CONNECT_TIMEOUT,
     create_engine,
+    create_sqlite_file,
     require_sqlite_file,
     store_errors,
 )
@@ -91,7 +92,10 @@ class Store:
 
     @contextmanager
     def _transaction(self, create: bool = False) -> Iterator[sa.Connection]:
-        if not create:
+        if create:
+            if self.url.dialect == "sqlite":
+                create_sqlite_file(self.url)
+        else:
             require_sqlite_file(self.url)
         with store_errors(self.url), self._engine.begin() as connection:
             yield connection
