@@ -33,13 +33,16 @@ request_redirected = _signals.signal("request-redirected")
 #: ``status`` and ``reason``.
 request_rejected = _signals.signal("request-rejected")
 
-#: A changed settings file was validated and is now in force. Sender: the
-#: app; keyword arguments ``source`` (the file) and ``settings`` (the new
-#: :class:`~flask_enforce_https.settings.Settings`).
+#: A changed settings file, or a store's new revision, was validated and is
+#: now in force. Sender: the app; keyword arguments ``source`` (the file, or
+#: the store's URL with its password hidden) and ``settings`` (the new
+#: :class:`~flask_enforce_https.settings.Settings`). For a store, it is
+#: sent from the process's poller thread, outside any request.
 settings_applied = _signals.signal("settings-applied")
 
-#: A changed settings file was refused; the last good settings stay in
-#: force. Sender: the app; keyword arguments ``source`` and ``error`` (a
+#: A changed settings file, or a store's new revision, was refused; the
+#: last good settings stay in force. Sender: the app; keyword arguments
+#: ``source`` and ``error`` (a
 #: :class:`~flask_enforce_https.errors.SettingsError`).
 settings_rejected = _signals.signal("settings-rejected")
 
