@@ -65,8 +65,8 @@ def resolve(
     """Combine a design-time declaration with the administrator settings.
 
     Overrides only tighten: the result is never below the design-time level.
-    A screen needs TLS when its design does, or the environment's ``hsts``,
-    or the environment's or the application's ``force_https_screens``. An
+    A screen needs TLS when its design does, or the environment's ``hsts``
+    (unless ``hsts_max_age`` is 0, which clears HSTS), or the environment's or the application's ``force_https_screens``. An
     integration needs TLS when its design does, or the environment's or the
     application's ``force_https_integrations``; HSTS alone does not force
     integrations.
@@ -91,7 +91,9 @@ def resolve(
         if own.force_https_integrations:
             reasons.append(f"application '{application}': force_https_integrations")
     else:
-        if environment.hsts:
+        # hsts_max_age = 0 clears HSTS in browsers: the header tells them to
+        # forget the host, and screens are no longer forced by it.
+        if environment.hsts and environment.hsts_max_age > 0:
             reasons.append("environment: hsts")
         if environment.force_https_screens:
             reasons.append("environment: force_https_screens")

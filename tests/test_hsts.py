@@ -356,3 +356,11 @@ def test_excluded_hosts_are_stored_normalised() -> None:
         "::1",
         "::ffff:102:304",
     )
+
+
+@pytest.mark.settings({"environment": {"hsts": True, "hsts_max_age": 0}})
+def test_max_age_0_clears_hsts_and_forces_no_screen(client: FlaskClient) -> None:
+    """Turning HSTS off: ``max-age=0`` tells browsers to forget the host,
+    and screens are served over plain HTTP again (issue 13's decision)."""
+    assert hsts_values(client.get("/", base_url=HTTPS)) == ["max-age=0"]
+    assert client.get("/").status_code == 200

@@ -883,8 +883,10 @@ def needs_tls(
             environment.get("force_https_integrations")
             or own.get("force_https_integrations")
         )
+    # hsts_max_age = 0 clears HSTS: it no longer forces screens.
+    hsts = environment.get("hsts") and environment.get("hsts_max_age", 1) > 0
     return bool(
-        environment.get("hsts")
+        hsts
         or environment.get("force_https_screens")
         or own.get("force_https_screens")
     )
