@@ -172,7 +172,7 @@ def apply(
                 _entries(
                     changes,
                     revision=revision,
-                    version=new_version,
+                    versions=(version, new_version),
                     author=author or user_name(),
                     reason=reason,
                     origin=origin,
@@ -187,7 +187,7 @@ def _entries(
     changes: list[Change],
     *,
     revision: int,
-    version: str,
+    versions: tuple[str, str],
     author: str,
     reason: str | None,
     origin: str,
@@ -204,9 +204,11 @@ def _entries(
             "revision": revision,
             "reason": reason,
             "origin": origin,
-            # The file as this revision left it: a writer that read another
-            # version can tell which revisions came after it.
-            "version": version,
+            # The file's versions before and after this revision: a writer
+            # that read another version can tell which revisions came
+            # after it, and whether the file was edited by hand between.
+            "version_before": versions[0],
+            "version": versions[1],
         }
         for change in changes
     ]

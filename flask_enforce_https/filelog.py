@@ -73,16 +73,33 @@ def _short(version: str) -> str:
 
 def conflict(expected: str, version: str, lines: audit.History) -> ConflictError:
     """The error for a file found at ``version`` by a writer that read it
-    at ``expected``, naming the logged revisions written since, and saying
-    whether the file was also edited by hand."""
+    at ``expected``, naming the logged revisions made since, and saying
+    whether the file was also edited by hand.
+
+    :param expected: The version the writer read.
+    :param version: The file's version now.
+    :param lines: The audit log.
+    """
     numbered = dict(lines.lines)
     entries = from_log(lines.lines)[0]
-    written = {e.revision: numbered[n].get("version") for n, e in entries}
-    base = max((r for r, v in written.items() if v == expected), default=None)
-    since = [e for _, e in entries if base is not None and e.revision > base]
-    last_logged = written[max(written)] if written else None
-    if base is None:
-        # The version read is none the log wrote: a hand edit, or a log
+    written: dict[int, tuple[object, object]] = {}
+    for n, entry in entries:
+        line = numbered[n]
+        written.setdefault(
+            entry.revision,
+            (line.get("version_before"), line["version"])
+            if "version" in line
+            else (None, None),
+        )
+    first = None
+    for number in sorted(written):
+        before, after = written[number]
+        if after == expected:
+            first = number + 1
+        elif before == expected:
+            first = number
+    if first is None:
+        # The version read is none the log knows: a hand edit, or a log
         # from before versions were recorded.
         last = entries[-1][1] if entries else None
         what = "the file changed" + (
@@ -90,21 +107,25 @@ def conflict(expected: str, version: str, lines: audit.History) -> ConflictError
             if last
             else ""
         )
+        since: list[HistoryEntry] = []
     else:
-        parts = [
-            f"revision {r} by {next(e.user for e in since if e.revision == r)}"
-            for r in sorted({e.revision for e in since})
-        ]
-        if version != last_logged:
+        since = [e for _, e in entries if e.revision >= first]
+        parts, by_hand, was = [], False, expected
+        for number in sorted({e.revision for e in since}):
+            before, after = written[number]
+            by_hand = by_hand or before != was
+            was = t.cast(str, after)
+            user = next(e.user for e in since if e.revision == number)
+            parts.append(f"revision {number} by {user}")
+        if by_hand or version != was:
             parts.append("an edit by hand")
         what = f"{', '.join(parts)} came first"
     return ConflictError(
         f"the settings changed since version {_short(expected)}: {what};"
-        " nothing was written. Review the"
-        f" settings now (version {_short(version)}) and apply your change"
-        " again.",
+        " nothing was written. Review the settings now (version"
+        f" {_short(version)}) and apply your change again.",
         expected_version=expected,
         current_version=version,
-        author=since[-1].user if since and version == last_logged else None,
+        author=since[-1].user if since else None,
         changes=since,
     )

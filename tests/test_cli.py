@@ -63,6 +63,7 @@ AUDIT_KEYS = {
     "revision",
     "reason",
     "origin",
+    "version_before",
     "version",
 }
 HSTS_VALUE = "max-age=31536000"
@@ -120,9 +121,9 @@ def audit_path(settings_file: Path) -> Path:
 
 def history_of(log: Path) -> list[dict[str, t.Any]]:
     """What ``history --format json`` gives for the lines of a log that
-    ``flask https set`` wrote: each line but the file's version."""
+    ``flask https set`` wrote: each line but the file's versions."""
     return [
-        {k: v for k, v in entry.items() if k != "version"}
+        {k: v for k, v in entry.items() if k not in ("version_before", "version")}
         for entry in audit_entries(log)
     ]
 
@@ -926,6 +927,10 @@ def test_each_changed_key_appends_one_audit_line(
     assert entries[-1]["version"] == "sha256:" + hashlib.sha256(
         settings_file.read_bytes()
     ).hexdigest()
+    # Each revision starts from the version the one before left.
+    one, two, three = entries[1], entries[2], entries[3]
+    assert entries[0]["version"] == one["version"] == two["version_before"]
+    assert two["version"] == three["version_before"]
     assert [
         {key: entry[key] for key in ("scope", "key", "old", "new")} for entry in entries
     ] == [

@@ -73,10 +73,12 @@ def report(target: SettingsWriter, outcome: Outcome, scope: str | None) -> None:
             " request)."
         )
         return
-    if getattr(target, "notifies", False):
+    # A store's readers poll it every reload interval and, on PostgreSQL
+    # with ENFORCE_HTTPS_STORE_LISTEN, hear of a write at once.
+    if getattr(source, "listen", False):
         when = "within about a second (PostgreSQL NOTIFY)"
     else:
-        interval = app_state().config.reload_interval
+        interval = getattr(source, "interval", app_state().config.reload_interval)
         when = f"within {interval:g} s (ENFORCE_HTTPS_RELOAD_INTERVAL)"
     click.echo(
         f"Revision {outcome.revision} written to {target.where}; running"

@@ -36,12 +36,6 @@ class StoreWriter:
         self.store = store
         self.where = str(store.url)
 
-    @property
-    def notifies(self) -> bool:
-        """Whether applications hear of a new revision at once (PostgreSQL's
-        ``NOTIFY``), rather than at their next poll."""
-        return self.store.url.dialect == "postgresql"
-
     def read(self) -> Current:
         """Return the document in force and its revision's number."""
         head = self.store.head()
