@@ -61,9 +61,14 @@ def undo(
                 " Set the keys back with 'flask https set', or edit the"
                 " file by hand"
             )
-    wanted: Values = {}
+    first: dict[tuple[str, str], object] = {}
     for entry in reversed(later):
-        wanted.setdefault(entry.scope, {})[entry.key] = entry.old
+        first[entry.scope, entry.key] = entry.old
+    # In the order a store lists changes: the environment, then
+    # applications by name, keys sorted.
+    wanted: Values = {}
+    for scope, key in sorted(first, key=lambda k: (k[0] != "environment", k)):
+        wanted.setdefault(scope, {})[key] = first[scope, key]
     return wanted
 
 

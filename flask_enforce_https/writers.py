@@ -145,6 +145,11 @@ class SettingsWriter(t.Protocol):
         """Return the applications the settings or their readers name."""
         ...
 
+    def close(self) -> None:
+        """Let go of what the writer holds (a store's connections); it may
+        be used again after."""
+        ...
+
 
 def revert_reason(revision: int, reason: str | None) -> str:
     """The reason a revert records: ``revert to revision N[: reason]``."""
@@ -244,6 +249,9 @@ class FileWriter:
 
     def known_applications(self) -> set[str]:
         return set(self.read().document.get("applications", {}))
+
+    def close(self) -> None:
+        """Nothing to let go of: each call opens and closes the file."""
 
 
 def audit_log_path(state: AppState) -> Path:

@@ -924,9 +924,10 @@ def test_each_changed_key_appends_one_audit_line(
         assert re.fullmatch(r"sha256:[0-9a-f]{64}", entry["version"]), entry
     # One revision per command that changed something.
     assert [entry["revision"] for entry in entries] == [1, 1, 2, 3]
-    assert entries[-1]["version"] == "sha256:" + hashlib.sha256(
-        settings_file.read_bytes()
-    ).hexdigest()
+    assert (
+        entries[-1]["version"]
+        == "sha256:" + hashlib.sha256(settings_file.read_bytes()).hexdigest()
+    )
     # Each revision starts from the version the one before left.
     one, two, three = entries[1], entries[2], entries[3]
     assert entries[0]["version"] == one["version"] == two["version_before"]

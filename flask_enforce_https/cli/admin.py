@@ -26,9 +26,12 @@ def writer() -> SettingsWriter:
     """Return the writer of the app's settings; settings that no writer can
     change are a usage error."""
     try:
-        return writer_for(app_state())
+        target = writer_for(app_state())
     except ReadOnlySettingsError as e:
         raise click.UsageError(str(e)) from None
+    # A store's connections go with the command, not at garbage collection.
+    click.get_current_context().call_on_close(target.close)
+    return target
 
 
 def fail(where: str, error: Exception) -> click.ClickException:

@@ -136,3 +136,7 @@ class StoreWriter:
         status = self.store.status()
         named = status.head.document.get("applications", {}) if status.head else {}
         return {*named, *(p.application for p in status.processes)}
+
+    def close(self) -> None:
+        """Close the store's connections; the next call opens new ones."""
+        self.store.close()
