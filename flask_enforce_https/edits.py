@@ -3,9 +3,10 @@
 A change is validated with the same schema as a load, written to a
 temporary file beside the original and renamed over it (see
 :func:`~flask_enforce_https.files.replace_file`), so running applications
-only ever read a whole file. TOML files are edited with :mod:`tomlkit`, which
-keeps comments, inline tables, dotted keys, multi-line arrays and CRLF line
-ends; JSON files are rewritten.
+only ever read a whole file; :mod:`~flask_enforce_https.layout` keeps a TOML
+file's layout. Each command that changes something is one revision: its
+audit lines carry the revision's number, reason and origin, and the file's
+versions before and after.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ revisions came since, and whether the file was also edited by hand.
 from __future__ import annotations
 
 import json
+import shlex
 import typing as t
 from pathlib import Path
 
@@ -58,8 +59,8 @@ def undo(
                 f" {scope}.{key} is {json.dumps(now)}, but the audit log"
                 f" says revision {entry.revision} made it"
                 f" {json.dumps(entry.new)}: the file was edited by hand."
-                " Set the keys back with 'flask https set', or edit the"
-                " file by hand"
+                f" Give it that value again{_how(scope, key, entry.new)}"
+                " and revert, or edit the file by hand"
             )
     first: dict[tuple[str, str], object] = {}
     for entry in reversed(later):
@@ -74,6 +75,16 @@ def undo(
 
 def _short(version: str) -> str:
     return version[: len("sha256:") + 12]
+
+
+def _how(scope: str, key: str, value: object) -> str:
+    if value is None:
+        command = f"unset {key}"
+    else:
+        command = f"set {key}={shlex.quote(json.dumps(value))}"
+    if scope != "environment":
+        command += f" --application {shlex.quote(scope)}"
+    return f" (flask https {command})"
 
 
 def conflict(expected: str, version: str, lines: audit.History) -> ConflictError:

@@ -115,7 +115,8 @@ class SettingsWriter(t.Protocol):
         :param author: Who; the user running the process by default.
         :param reason: Why, recorded with the change.
         :param origin: ``"cli"`` or ``"console"``.
-        :raises ConflictError: The settings are no longer at ``expected``.
+        :raises ~flask_enforce_https.errors.ConflictError: The settings are
+            no longer at ``expected``.
         """
         ...
 
@@ -135,9 +136,10 @@ class SettingsWriter(t.Protocol):
         new revision (origin ``revert``; its reason starts ``revert to
         revision N``).
 
-        :raises RevisionError: There is no such revision, or the settings
-            cannot be brought back to it.
-        :raises ConflictError: The settings are no longer at ``expected``.
+        :raises ~flask_enforce_https.errors.RevisionError: There is no such
+            revision, or the settings cannot be brought back to it.
+        :raises ~flask_enforce_https.errors.ConflictError: The settings are
+            no longer at ``expected``.
         """
         ...
 
@@ -158,9 +160,9 @@ def revert_reason(revision: int, reason: str | None) -> str:
 
 class FileWriter:
     """Changes a settings file in place, keeping its layout, with an audit
-    line per changed key in a JSON-lines log (see :mod:`.edits`).
+    line per changed key in a JSON-lines log.
 
-    Revisions are numbered in the log (see :mod:`.history`). Reverting to
+    Revisions are numbered in the log (see :ref:`cli-history`). Reverting to
     revision N undoes, key by key, what the revisions after N changed; when
     a key's value in the file is not the one the log last gave it (the file
     was edited by hand), it refuses rather than guess.
@@ -273,7 +275,8 @@ def writer_for(state: AppState) -> SettingsWriter:
     :class:`~flask_enforce_https.store.writer.StoreWriter` for a store.
 
     :param state: The extension state of the app.
-    :raises ReadOnlySettingsError: The settings are a mapping in the config.
+    :raises ~flask_enforce_https.errors.ReadOnlySettingsError: The
+        settings are a mapping in the config.
     """
     source = state.source
     if isinstance(source, FileSource):

@@ -42,13 +42,12 @@ def fail(where: str, error: Exception) -> click.ClickException:
     return click.ClickException(" ".join(str(error).split()))
 
 
-def report(target: SettingsWriter, outcome: Outcome, scope: str | None) -> None:
-    """Print what a write changed, and when running applications apply it.
+def report(target: SettingsWriter, outcome: Outcome) -> None:
+    """Print what a write changed, that a change to the environment applies
+    to every application, and when running applications apply it.
 
     :param target: The writer that wrote.
     :param outcome: What it did.
-    :param scope: The scope changed, when one was: ``environment`` gets a
-        reminder that it applies to every application.
     """
     if outcome.revision is None:
         click.echo(f"{target.where}: nothing changed")
@@ -58,7 +57,7 @@ def report(target: SettingsWriter, outcome: Outcome, scope: str | None) -> None:
             f"{printable(change.scope)}.{printable(change.key)}:"
             f" {json.dumps(change.old)} -> {json.dumps(change.new)}"
         )
-    if scope == "environment":
+    if any(change.scope == "environment" for change in outcome.changes):
         click.echo(
             f"[environment] applies to every application reading {target.where}."
         )
@@ -148,7 +147,7 @@ def _apply(scope: str, values: dict[str, object], reason: str | None) -> None:
         outcome = target.change(scope, values, expected=None, reason=reason)
     except (EnforceHTTPSError, OSError) as e:
         raise fail(target.where, e) from None
-    report(target, outcome, scope)
+    report(target, outcome)
 
 
 def _scope(application: str | None, new_application: bool, verb: str) -> str:

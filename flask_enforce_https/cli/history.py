@@ -52,4 +52,4 @@ def revert(revision: int, reason: str | None) -> None:
         outcome = target.revert(revision, expected=None, reason=reason)
     except (EnforceHTTPSError, OSError) as e:
         raise fail(target.where, e) from None
-    report(target, outcome, None)
+    report(target, outcome)

@@ -120,7 +120,8 @@ class StoreWriter:
         <flask_enforce_https.writers.SettingsWriter.revert>`: revision
         ``revision``'s document again, as a new revision.
 
-        :raises RevisionNotFoundError: There is no such revision.
+        :raises ~flask_enforce_https.store.RevisionNotFoundError: There is
+            no such revision.
         """
         target = self.store.revision(revision)
         now = self.read()
