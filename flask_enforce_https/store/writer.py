@@ -118,18 +118,26 @@ class StoreWriter:
     ) -> Outcome:
         """See :meth:`SettingsWriter.revert
         <flask_enforce_https.writers.SettingsWriter.revert>`: revision
-        ``revision``'s document again, as a new revision.
+        ``revision``'s document again, as a new revision; with
+        ``expected=None``, on whichever revision is in force, as
+        :meth:`change` does.
 
         :raises ~flask_enforce_https.store.RevisionNotFoundError: There is
             no such revision.
         """
         target = self.store.revision(revision)
-        now = self.read()
-        against = now.version if expected is None else expected
         said = revert_reason(revision, reason)
-        return self._apply(
-            now.document, target.document, against, author, said, "revert"
-        )
+        for attempt in range(RETRIES + 1):
+            now = self.read()
+            against = now.version if expected is None else expected
+            try:
+                return self._apply(
+                    now.document, target.document, against, author, said, "revert"
+                )
+            except ConflictError:
+                if expected is not None or attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def known_applications(self) -> set[str]:
         """Return the applications in the document in force and those whose

@@ -240,3 +240,41 @@ def test_a_store_writer_names_the_store_without_its_password(tmp_path: Path) -> 
     with Store("postgresql+psycopg://admin:s3cret@127.0.0.1/ops") as store:
         writer = StoreWriter(store)
         assert writer.where == "postgresql+psycopg://admin:***@127.0.0.1/ops"
+
+
+class Interloper:
+    """A store clock that, once armed, has bob write a revision the first
+    time it is read: between the moment a writer read the head and the
+    moment it moves it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.armed = False
+
+    def __call__(self) -> datetime.datetime:
+        if self.armed:
+            self.armed = False
+            with Store(self.url) as other:
+                StoreWriter(other).change(
+                    ENV, {"hsts": True}, expected=None, author="bob"
+                )
+        return datetime.datetime.now(datetime.timezone.utc)
+
+
+def test_a_change_against_whatever_is_in_force_is_made_again_on_the_newer(
+    postgresql_url: str,
+) -> None:
+    clock = Interloper(postgresql_url)
+    with Store(postgresql_url, clock=clock) as store:
+        store.init()
+        writer = StoreWriter(store)
+        clock.armed = True
+        outcome = writer.change(
+            ENV, {"secure_cookies": True}, expected=None, author="alice"
+        )
+        assert outcome.revision == 2
+        assert settings(writer) == {"hsts": True, "secure_cookies": True}
+        assert [(e.revision, e.user, e.key) for e in writer.history().entries] == [
+            (1, "bob", "hsts"),
+            (2, "alice", "secure_cookies"),
+        ]
