@@ -6,6 +6,8 @@ with the store is tested in tests/store/test_writers.py."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -146,3 +148,23 @@ def test_a_conflict_after_several_changes_names_them_all(
     assert "by hand" not in str(caught.value)
     changes: list[t.Any] = caught.value.changes
     assert [(c.revision, c.key) for c in changes] == [(1, "hsts"), (2, "hsts_max_age")]
+
+
+def test_the_file_writer_needs_nothing_of_the_store_extra(tmp_path: Path) -> None:
+    # A fresh interpreter in which SQLAlchemy and psycopg cannot be imported.
+    path = tmp_path / "settings.toml"
+    path.write_text("[environment]\n", "utf-8")
+    code = f"""
+import sys
+sys.modules["sqlalchemy"] = sys.modules["psycopg"] = None
+from pathlib import Path
+from flask_enforce_https.writers import FileWriter
+writer = FileWriter(Path({str(path)!r}), Path({str(path)!r} + ".audit.jsonl"))
+print(writer.change("environment", {{"hsts": True}}, expected=None).revision)
+print(sorted(m for m in sys.modules if m.startswith("flask_enforce_https.store")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["1", "[]"]

@@ -34,10 +34,9 @@ def ok(runner: FlaskCliRunner, *args: str) -> Result:
     return result
 
 
-@pytest.fixture
-def runner(store: Store, tmp_path: Path) -> FlaskCliRunner:
-    """The CLI of the app "shop", whose settings are the test's store,
-    loaded as ``flask https`` loads it (no poller)."""
+def cli(store: Store, tmp_path: Path) -> FlaskCliRunner:
+    """The CLI of the app "shop", whose settings are the store, loaded as
+    each ``flask https`` command loads it (reading the store once)."""
     with loading_for(Purpose.COMMAND):
         app = create_app(
             str(store.url),
@@ -45,6 +44,11 @@ def runner(store: Store, tmp_path: Path) -> FlaskCliRunner:
             ENFORCE_HTTPS_RELOAD_INTERVAL=5,
         )
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def runner(store: Store, tmp_path: Path) -> FlaskCliRunner:
+    return cli(store, tmp_path)
 
 
 def history(runner: FlaskCliRunner) -> list[dict[str, t.Any]]:
@@ -141,3 +145,14 @@ def test_application_may_be_one_whose_processes_read_the_store(
     head = store.head()
     assert head is not None
     assert head.document["applications"] == {"storefront": {"secure_cookies": True}}
+
+
+def test_show_and_explain_read_what_set_wrote(
+    runner: FlaskCliRunner, store: Store, tmp_path: Path
+) -> None:
+    ok(runner, "set", "force_https_screens=true", "--application", "shop")
+    again = cli(store, tmp_path)  # the next command
+    result = ok(again, "explain", "http://shop.example.com/", "--format", "json")
+    assert json.loads(result.stdout)["effective"] == "tls"
+    result = ok(again, "show")
+    assert "why: application 'shop': force_https_screens" in result.stdout
