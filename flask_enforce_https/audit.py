@@ -97,12 +97,17 @@ def locked(path: Path, like: os.stat_result) -> Iterator[AuditLog]:
 class History:
     """The entries of an audit log and the lines that could not be read.
 
-    :param entries: The entries, oldest first.
+    :param lines: ``(line number, entry)`` for each entry, oldest first.
     :param skipped: ``(line number, why)`` for each line left out.
     """
 
-    entries: list[dict[str, t.Any]]
+    lines: list[tuple[int, dict[str, t.Any]]]
     skipped: list[tuple[int, str]]
+
+    @property
+    def entries(self) -> list[dict[str, t.Any]]:
+        """The entries, oldest first."""
+        return [entry for _, entry in self.lines]
 
 
 def history(path: Path) -> History:
@@ -117,7 +122,7 @@ def history(path: Path) -> History:
         if not os.path.lexists(path):
             return History([], [])
         raise
-    entries: list[dict[str, t.Any]] = []
+    entries: list[tuple[int, dict[str, t.Any]]] = []
     skipped: list[tuple[int, str]] = []
     for number, raw in enumerate(data.split(b"\n"), 1):
         if not raw.strip():
@@ -132,5 +137,5 @@ def history(path: Path) -> History:
         if not isinstance(entry, dict):
             skipped.append((number, "not a JSON object"))
             continue
-        entries.append(entry)
+        entries.append((number, entry))
     return History(entries, skipped)

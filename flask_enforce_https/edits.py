@@ -3,31 +3,29 @@
 A change is validated with the same schema as a load, written to a
 temporary file beside the original and renamed over it (see
 :func:`~flask_enforce_https.files.replace_file`), so running applications
-only ever read a whole file. TOML files are edited with :mod:`tomlkit`, which
-keeps comments, inline tables, dotted keys, multi-line arrays and CRLF line
-ends; JSON files are rewritten.
+only ever read a whole file; :mod:`~flask_enforce_https.layout` keeps a TOML
+file's layout. Each command that changes something is one revision: its
+audit lines carry the revision's number, reason and origin, and the file's
+versions before and after.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime
 import getpass
+import hashlib
 import json
 import os
-import re
 import tomllib
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomlkit
-import tomlkit.exceptions
-import tomlkit.items
-
 from . import audit
 from .errors import EnforceHTTPSError, SettingsError
 from .files import FileError, replace_file
+from .history import from_log, iso_time, next_revision
+from .layout import Values, new_text, section
 from .parsing import parse_file
 from .sources import read_file
 
@@ -54,152 +52,78 @@ class Change:
     new: object
 
 
-Section: t.TypeAlias = "tomlkit.items.Table | tomlkit.items.InlineTable"
-Parent: t.TypeAlias = (
-    "tomlkit.TOMLDocument | tomlkit.items.Table | tomlkit.items.InlineTable"
-)
+def version_of(data: bytes) -> str:
+    """The version of a settings file's content, as writers compare it:
+    ``"sha256:"`` and the hex digest of its bytes.
+
+    :param data: The file's bytes.
+    """
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
-def _child(parent: Parent, name: str) -> Section:
-    found = parent.get(name)
-    if isinstance(found, (tomlkit.items.Table, tomlkit.items.InlineTable)):
-        return found
-    inline = isinstance(parent, tomlkit.items.InlineTable)
-    table: Section = (
-        tomlkit.inline_table()
-        if inline
-        else tomlkit.table(is_super_table=name == "applications")
-    )
-    parent[name] = table
-    return t.cast(Section, parent[name])
+class Plan(t.Protocol):
+    """Decides an edit under the lock, from what the file and its log hold
+    then; returns the values to give keys, by scope.
+
+    :param document: The file's settings document.
+    :param lines: The audit log's lines (see :func:`audit.history`).
+    """
+
+    def __call__(self, document: dict[str, t.Any], lines: audit.History) -> Values: ...
 
 
-def _new_item(old: object, value: object, newline: str) -> tomlkit.items.Item:
-    item = tomlkit.item(value)
-    if isinstance(item, tomlkit.items.Array) and isinstance(old, tomlkit.items.Array):
-        # A list written one item a line stays so.
-        item.multiline("\n" in old.as_string())
-    item.trivia.trail = newline
-    return item
+class CheckVersion(t.Protocol):
+    """Raises when the file's version is not the one expected; called under
+    the lock, before the plan.
+
+    :param version: The file's version now (:func:`version_of`).
+    :param lines: The audit log's lines.
+    """
+
+    def __call__(self, version: str, lines: audit.History) -> None: ...
 
 
-def _set(table: Section, key: str, value: object, newline: str) -> None:
-    if key in table:
-        table[key] = _new_item(table[key], value, newline)
-        return
-    item = _new_item(None, value, newline)
-    body = table.value.body if isinstance(table, tomlkit.items.Table) else []
-    last = max((i for i, (k, _) in enumerate(body) if k is not None), default=None)
-    if last is not None and body[-1][0] is None:
-        # Blank lines and comments after the last key belong to what
-        # follows (the next table's header): insert above them. tomlkit has
-        # no public call for that (_insert_after went in 0.15).
-        table.value._insert_at(last + 1, key, item)
-    else:
-        table[key] = item
+@dataclass(frozen=True)
+class Edit:
+    """What :func:`apply` did.
 
+    :param changes: The keys it changed; empty when nothing changed.
+    :param version: The file's version after it (:func:`version_of`).
+    :param revision: The revision its audit lines carry; ``None`` when
+        nothing changed.
+    """
 
-def _edit_toml(text: str, table: Key, key: str, value: object) -> str:
-    """Set (or, with ``None``, remove) ``key`` in ``table`` of a TOML text."""
-    document = tomlkit.parse(text)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    parent: Parent = document
-    if value is None:
-        for name in table:
-            found = parent.get(name)
-            if not isinstance(found, (tomlkit.items.Table, tomlkit.items.InlineTable)):
-                return text
-            parent = found
-        if key in parent:
-            del parent[key]
-        _drop_empty_application(document, table)
-    else:
-        for name in table:
-            parent = _child(parent, name)
-        _set(t.cast(Section, parent), key, value, newline)
-    written = document.as_string()
-    if newline == "\r\n":
-        written = re.sub(r"(?<!\r)\n", "\r\n", written)
-    return written
-
-
-def _drop_empty_application(document: t.Any, table: Key) -> None:
-    # unset removes an [applications.NAME] table it leaves empty (and an
-    # emptied [applications]); never [environment].
-    if len(table) != 2 or table[0] != "applications":
-        return
-    applications = document.get("applications")
-    if applications is None or applications.get(table[1]) is None:
-        return
-    if not applications[table[1]]:
-        del applications[table[1]]
-    if not applications:
-        del document["applications"]
-
-
-def _section(document: dict[str, t.Any], scope: str) -> dict[str, t.Any]:
-    if scope == "environment":
-        return t.cast("dict[str, t.Any]", document.get("environment", {}))
-    return t.cast("dict[str, t.Any]", document.get("applications", {}).get(scope, {}))
-
-
-def _table(scope: str) -> Key:
-    return ("environment",) if scope == "environment" else ("applications", scope)
-
-
-def _expected(
-    document: dict[str, t.Any], scope: str, values: dict[str, object]
-) -> dict[str, t.Any]:
-    expected = copy.deepcopy(document)
-    if scope == "environment":
-        section = expected.setdefault("environment", {})
-    else:
-        section = expected.setdefault("applications", {}).setdefault(scope, {})
-    for key, value in values.items():
-        if value is None:
-            section.pop(key, None)
-        else:
-            section[key] = value
-    _drop_empty_application(expected, _table(scope))
-    return expected
-
-
-def _new_text(path: Path, text: str, scope: str, changes: list[Change]) -> str:
-    json_file = path.suffix == ".json"
-    document = json.loads(text) if json_file else tomllib.loads(text)
-    expected = _expected(document, scope, {c.key: c.new for c in changes})
-    if json_file:
-        return json.dumps(expected, indent=2) + "\n"
-    new_text = text
-    try:
-        for change in changes:
-            new_text = _edit_toml(new_text, _table(scope), change.key, change.new)
-        same = tomllib.loads(new_text) == expected
-    except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError):
-        same = False
-    if not same:
-        raise EditError(
-            f"{path}: cannot change {scope} {', '.join(c.key for c in changes)}"
-            " while keeping the file's layout; edit it by hand"
-        )
-    return new_text
+    changes: list[Change]
+    version: str
+    revision: int | None
 
 
 def apply(
-    path: Path, audit_log: Path, scope: str, values: dict[str, object]
-) -> list[Change]:
-    """Change ``values`` in ``scope`` of the settings file, with an audit line
-    per changed key.
+    path: Path,
+    audit_log: Path,
+    plan: Plan,
+    *,
+    check: CheckVersion | None = None,
+    author: str | None = None,
+    reason: str | None = None,
+    origin: str = "cli",
+) -> Edit:
+    """Change the settings file as ``plan`` says, with an audit line per
+    changed key, all of one new revision.
 
     :param path: The settings file (or a symbolic link to it: its target is
         changed).
     :param audit_log: The JSON-lines audit log.
-    :param scope: ``"environment"`` or an application name.
-    :param values: New values by key; ``None`` unsets a key. They must be
-        valid already.
+    :param plan: Says what to change, from the file and log as they are
+        under the lock.
+    :param check: Refuses a file that changed since it was read.
+    :param author: Who changes it; the user running the process by default.
+    :param reason: Why, recorded with each line.
+    :param origin: ``"cli"``, ``"console"`` or ``"revert"``, recorded too.
     :raises EditError: The file is invalid now, the edit would not give
         exactly the asked-for settings, or the new file could not keep the
         old one's owner, group, mode or ACL; nothing is changed then.
+    :raises SettingsError: The new settings are invalid; nothing is changed.
     """
     try:
         like = os.stat(path)
@@ -210,42 +134,82 @@ def apply(
             # The lock serialises concurrent edits: each reads what the last
             # one wrote.
             _, data = read_file(path)
+            lines = audit.history(audit_log)
+            version = version_of(data)
+            if check is not None:
+                check(version, lines)
             try:
                 parse_file(path, data)
             except SettingsError as e:
                 raise EditError(f"{e}; fix the file by hand first") from None
             text = data.decode("utf-8")
-            before = _section(
-                json.loads(text) if path.suffix == ".json" else tomllib.loads(text),
-                scope,
+            document = (
+                json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
             )
             changes = [
-                Change(scope, key, before.get(key), value)
+                Change(scope, key, section(document, scope).get(key), value)
+                for scope, values in plan(document, lines).items()
                 for key, value in values.items()
-                if before.get(key) != value
+                if section(document, scope).get(key) != value
             ]
             if not changes:
-                return []
-            new_text = _new_text(path, text, scope, changes)
-            parse_file(path, new_text.encode("utf-8"))
-            replace_file(path, new_text.encode("utf-8"))
-            log.append(_entries(changes))
-            return changes
+                return Edit([], version, None)
+            wanted: Values = {}
+            for change in changes:
+                wanted.setdefault(change.scope, {})[change.key] = change.new
+            written = new_text(path, text, wanted)
+            if written is None:
+                keys = ", ".join(f"{c.scope}.{c.key}" for c in changes)
+                raise EditError(
+                    f"{path}: cannot change {keys} while keeping the file's"
+                    " layout; edit it by hand"
+                )
+            new_data = written.encode("utf-8")
+            parse_file(path, new_data)
+            revision = next_revision(from_log(lines.lines)[0])
+            replace_file(path, new_data)
+            new_version = version_of(new_data)
+            log.append(
+                _entries(
+                    changes,
+                    revision=revision,
+                    versions=(version, new_version),
+                    author=author or user_name(),
+                    reason=reason,
+                    origin=origin,
+                )
+            )
+            return Edit(changes, new_version, revision)
     except FileError as e:
         raise EditError(str(e)) from None
 
 
-def _entries(changes: list[Change]) -> list[dict[str, t.Any]]:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    user = user_name()
+def _entries(
+    changes: list[Change],
+    *,
+    revision: int,
+    versions: tuple[str, str],
+    author: str,
+    reason: str | None,
+    origin: str,
+) -> list[dict[str, t.Any]]:
+    now = datetime.datetime.now(datetime.timezone.utc)
     return [
         {
-            "time": now.replace("+00:00", "Z"),
-            "user": user,
+            "time": iso_time(now),
+            "user": author,
             "scope": change.scope,
             "key": change.key,
             "old": change.old,
             "new": change.new,
+            "revision": revision,
+            "reason": reason,
+            "origin": origin,
+            # The file's versions before and after this revision: a writer
+            # that read another version can tell which revisions came
+            # after it, and whether the file was edited by hand between.
+            "version_before": versions[0],
+            "version": versions[1],
         }
         for change in changes
     ]

@@ -7,6 +7,12 @@ and where, in words an operator can act on.
 
 from __future__ import annotations
 
+import typing as t
+from collections.abc import Sequence
+
+if t.TYPE_CHECKING:
+    from .history import HistoryEntry
+
 
 class EnforceHTTPSError(Exception):
     """Base class of every error raised by flask-enforce-https."""
@@ -47,3 +53,45 @@ class SettingsError(EnforceHTTPSError, ValueError):
         where = source if line is None else f"{source}, line {line}"
         what = f"{key}: {problem}" if key else problem
         super().__init__(f"{where}: {what}")
+
+
+class ConflictError(EnforceHTTPSError):
+    """The settings changed since the version a writer read them at: another
+    change came first. Nothing was written; nothing is lost either: read the
+    settings again, review the other change and apply yours on top of it.
+
+    Raised by every :class:`~flask_enforce_https.writers.SettingsWriter`;
+    the store's :class:`~flask_enforce_https.store.ConflictError` is one.
+
+    :param message: What happened, naming the other change.
+    :param expected_version: The version the writer read the settings at.
+    :param current_version: The version in force now.
+    :param author: Who made the change in force now, when known.
+    :param changes: The changes made since ``expected_version``, oldest
+        first, when known (:class:`~flask_enforce_https.history.HistoryEntry`).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected_version: str,
+        current_version: str,
+        author: str | None = None,
+        changes: Sequence[HistoryEntry] = (),
+    ) -> None:
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.author = author
+        self.changes = list(changes)
+        super().__init__(message)
+
+
+class RevisionError(EnforceHTTPSError, LookupError):
+    """A revision cannot be reverted to: there is no such revision, or the
+    settings disagree with their history (a file edited by hand)."""
+
+
+class ReadOnlySettingsError(EnforceHTTPSError):
+    """The settings come from somewhere no writer can change, such as a
+    mapping in the application's config."""

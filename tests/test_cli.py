@@ -12,6 +12,7 @@ request check the file, so no test waits for a reload.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 import time
@@ -52,7 +53,19 @@ ROW_KEYS = {
     "hsts",
     "exempt",
 }
-AUDIT_KEYS = {"time", "user", "scope", "key", "old", "new"}
+AUDIT_KEYS = {
+    "time",
+    "user",
+    "scope",
+    "key",
+    "old",
+    "new",
+    "revision",
+    "reason",
+    "origin",
+    "version_before",
+    "version",
+}
 HSTS_VALUE = "max-age=31536000"
 SHOP = "http://shop.example.com"
 SHOP_TLS = "https://shop.example.com"
@@ -104,6 +117,15 @@ def fingerprint(path: Path) -> tuple[bytes, int, int]:
 
 def audit_path(settings_file: Path) -> Path:
     return settings_file.with_name(settings_file.name + ".audit.jsonl")
+
+
+def history_of(log: Path) -> list[dict[str, t.Any]]:
+    """What ``history --format json`` gives for the lines of a log that
+    ``flask https set`` wrote: each line but the file's versions."""
+    return [
+        {k: v for k, v in entry.items() if k not in ("version_before", "version")}
+        for entry in audit_entries(log)
+    ]
 
 
 def audit_entries(log: Path) -> list[dict[str, t.Any]]:
@@ -898,6 +920,18 @@ def test_each_changed_key_appends_one_audit_line(
         assert moment.utcoffset() == datetime.timedelta(0)
         assert isinstance(entry["user"], str)
         assert entry["user"]
+        assert (entry["origin"], entry["reason"]) == ("cli", None)
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", entry["version"]), entry
+    # One revision per command that changed something.
+    assert [entry["revision"] for entry in entries] == [1, 1, 2, 3]
+    assert (
+        entries[-1]["version"]
+        == "sha256:" + hashlib.sha256(settings_file.read_bytes()).hexdigest()
+    )
+    # Each revision starts from the version the one before left.
+    one, two, three = entries[1], entries[2], entries[3]
+    assert entries[0]["version"] == one["version"] == two["version_before"]
+    assert two["version"] == three["version_before"]
     assert [
         {key: entry[key] for key in ("scope", "key", "old", "new")} for entry in entries
     ] == [
@@ -932,7 +966,7 @@ def test_audit_log_can_be_configured(settings_file: Path, tmp_path: Path) -> Non
         True,
     )
     result = run(runner, "history", "--format", "json")
-    assert json.loads(result.output) == [entry]
+    assert json.loads(result.output) == history_of(log)
 
 
 @pytest.mark.parametrize(
@@ -1064,7 +1098,7 @@ def test_history_prints_the_changes(
 
     result = run(file_runner, "history", "--format", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == audit_entries(audit_path(settings_file))
+    assert json.loads(result.output) == history_of(audit_path(settings_file))
 
 
 # -- without the extension --------------------------------------------------

@@ -16,6 +16,7 @@ def test_the_group_has_the_commands_added_to_it() -> None:
         "check",
         "explain",
         "history",
+        "revert",
         "set",
         "show",
         "store",

@@ -9,13 +9,14 @@ them to no group: this is the one place that says which commands
 
 from __future__ import annotations
 
-from .admin import history, set_, unset
+from .admin import set_, unset
 from .check import check
 from .common import https_cli
+from .history import history, revert
 from .inspect import explain, show
 from .store import store_cli
 
-for _command in (show, explain, set_, unset, history, check, store_cli):
+for _command in (show, explain, set_, unset, history, revert, check, store_cli):
     https_cli.add_command(_command)
 
 __all__ = ["https_cli"]

@@ -1,41 +1,91 @@
-"""``flask https set``, ``unset`` and ``history``: audited changes to the
-settings file."""
+"""``flask https set`` and ``unset``: audited changes to the settings, in a
+file or a store, through the app's
+:class:`~flask_enforce_https.writers.SettingsWriter`."""
 
 from __future__ import annotations
 
 import json
 import tomllib
 import typing as t
-from pathlib import Path
 
 import click
 
-from .. import audit, edits
-from ..errors import EnforceHTTPSError, SettingsError
+from ..errors import (
+    ConflictError,
+    EnforceHTTPSError,
+    ReadOnlySettingsError,
+    SettingsError,
+)
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
-from ..state import AppState
-from .common import FORMAT, app_state, command, is_file, printable
+from ..writers import Outcome, SettingsWriter, writer_for
+from .common import app_state, command, is_file, printable
 
 
-def _file_source(state: AppState) -> FileSource:
-    if not isinstance(state.source, FileSource):
-        raise click.UsageError(
-            "the settings come from a mapping in the config; set"
-            " ENFORCE_HTTPS_SETTINGS to a .toml or .json file to change them here."
-        )
-    return state.source
+def writer() -> SettingsWriter:
+    """Return the writer of the app's settings; settings that no writer can
+    change are a usage error."""
+    try:
+        target = writer_for(app_state())
+    except ReadOnlySettingsError as e:
+        raise click.UsageError(str(e)) from None
+    # A store's connections go with the command, not at garbage collection.
+    click.get_current_context().call_on_close(target.close)
+    return target
 
 
-def audit_log(state: AppState) -> Path:
-    """Return where changes to the settings file are logged.
+def fail(where: str, error: Exception) -> click.ClickException:
+    """One ``Error:`` line for a write that failed; a conflict names the
+    file or store, which its message does not."""
+    if isinstance(error, ConflictError):
+        return click.ClickException(f"{where}: {error}")
+    return click.ClickException(" ".join(str(error).split()))
 
-    :param state: The extension state of an app whose settings are a file.
+
+def report(target: SettingsWriter, outcome: Outcome) -> None:
+    """Print what a write changed, that a change to the environment applies
+    to every application, and when running applications apply it.
+
+    :param target: The writer that wrote.
+    :param outcome: What it did.
     """
-    if state.config.audit_log is not None:
-        return state.config.audit_log
-    path = _file_source(state).path
-    return path.with_name(path.name + ".audit.jsonl")
+    if outcome.revision is None:
+        click.echo(f"{target.where}: nothing changed")
+        return
+    for change in outcome.changes:
+        click.echo(
+            f"{printable(change.scope)}.{printable(change.key)}:"
+            f" {json.dumps(change.old)} -> {json.dumps(change.new)}"
+        )
+    if any(change.scope == "environment" for change in outcome.changes):
+        click.echo(
+            f"[environment] applies to every application reading {target.where}."
+        )
+    source = app_state().source
+    if isinstance(source, FileSource):
+        # A check sees the change within the interval; it applies once a
+        # read one stability window later agrees (docs/settings.rst, Hot
+        # reload). Checks run on requests: an idle application sees it at
+        # its next one.
+        click.echo(
+            f"Written to {target.where} (revision {outcome.revision}); running"
+            " applications apply it within"
+            f" {source.interval + source.stable_for:g} s while serving"
+            f" requests (an idle one, {source.stable_for:g} s after its next"
+            " request)."
+        )
+        return
+    # A store's readers poll it every reload interval and, on PostgreSQL
+    # with ENFORCE_HTTPS_STORE_LISTEN, hear of a write at once.
+    if getattr(source, "listen", False):
+        when = "within about a second (PostgreSQL NOTIFY)"
+    else:
+        interval = getattr(source, "interval", app_state().config.reload_interval)
+        when = f"within {interval:g} s (ENFORCE_HTTPS_RELOAD_INTERVAL)"
+    click.echo(
+        f"Revision {outcome.revision} written to {target.where}; running"
+        f" applications apply it {when}."
+    )
 
 
 _BOOLEANS = {
@@ -91,31 +141,13 @@ def _check_key(key: str, scope: str) -> None:
     )
 
 
-def _apply(scope: str, values: dict[str, object]) -> None:
-    state = app_state()
-    source = _file_source(state)
+def _apply(scope: str, values: dict[str, object], reason: str | None) -> None:
+    target = writer()
     try:
-        changes = edits.apply(source.path, audit_log(state), scope, values)
+        outcome = target.change(scope, values, expected=None, reason=reason)
     except (EnforceHTTPSError, OSError) as e:
-        raise click.ClickException(str(e)) from None
-    if not changes:
-        click.echo(f"{source.path}: nothing changed")
-        return
-    for change in changes:
-        click.echo(
-            f"{change.scope}.{change.key}: {json.dumps(change.old)} ->"
-            f" {json.dumps(change.new)}"
-        )
-    if scope == "environment":
-        click.echo(f"[environment] applies to every application reading {source.path}.")
-    # A check sees the change within the interval; it applies once a read
-    # one stability window later agrees (docs/settings.rst, Hot reload).
-    # Checks run on requests: an idle application sees it at its next one.
-    click.echo(
-        f"Written to {source.path}; running applications apply it within"
-        f" {source.interval + source.stable_for:g} s while serving requests"
-        f" (an idle one, {source.stable_for:g} s after its next request)."
-    )
+        raise fail(target.where, e) from None
+    report(target, outcome)
 
 
 def _scope(application: str | None, new_application: bool, verb: str) -> str:
@@ -128,7 +160,12 @@ def _scope(application: str | None, new_application: bool, verb: str) -> str:
             raise click.UsageError("--new-application needs --application NAME")
         return "environment"
     state = app_state()
-    known = {state.config.application, *state.snapshot().settings.applications}
+    target = writer()
+    try:
+        named = target.known_applications()
+    except (EnforceHTTPSError, OSError) as e:
+        raise fail(target.where, e) from None
+    known = {state.config.application, *named}
     if application in known or new_application:
         return application
     others = sorted(known - {state.config.application})
@@ -146,8 +183,10 @@ _APPLICATION = click.option(
     "--application",
     metavar="NAME",
     help="Change [applications.NAME] instead of [environment]. NAME must be"
-    " this app's or already in the settings.",
+    " this app's, already in the settings, or (with a store) one whose"
+    " processes read it.",
 )
+REASON = click.option("--reason", help="Why; recorded in the history.")
 
 
 def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
@@ -163,15 +202,19 @@ def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
 @command("set", on_invalid_settings=_settings_hint)
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
 @_APPLICATION
+@REASON
 @click.option(
     "--new-application",
     is_flag=True,
     help="Allow an application NAME that the settings do not have yet.",
 )
 def set_(
-    assignments: tuple[str, ...], application: str | None, new_application: bool
+    assignments: tuple[str, ...],
+    application: str | None,
+    reason: str | None,
+    new_application: bool,
 ) -> None:
-    """Change settings in the settings file, with an audit trail.
+    """Change settings in the settings file or store, with an audit trail.
 
     VALUE is TOML (true, 300, "text", ["/a", "/b"]), yes/no/on/off for
     true/false, or plain text; lists may be written a,b,c.
@@ -190,38 +233,17 @@ def set_(
         except ValueError as e:
             raise click.UsageError(f"{key}: {e}") from None
         values[key] = value
-    _apply(scope, values)
+    _apply(scope, values, reason)
 
 
 @command("unset", on_invalid_settings=_settings_hint)
 @click.argument("keys", nargs=-1, required=True, metavar="KEY...")
 @_APPLICATION
-def unset(keys: tuple[str, ...], application: str | None) -> None:
-    """Remove settings from the settings file, back to their defaults."""
+@REASON
+def unset(keys: tuple[str, ...], application: str | None, reason: str | None) -> None:
+    """Remove settings from the settings file or store, back to their
+    defaults."""
     scope = _scope(application, False, "unset")
     for key in keys:
         _check_key(key, scope)
-    _apply(scope, dict.fromkeys(keys))
-
-
-@command("history")
-@FORMAT
-def history(fmt: str) -> None:
-    """Print the audit log of changes made with 'flask https set'."""
-    log = audit_log(app_state())
-    try:
-        found = audit.history(log)
-    except EnforceHTTPSError as e:
-        raise click.ClickException(str(e)) from None
-    for number, why in found.skipped:
-        click.echo(f"{log}, line {number}: skipped, {why}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(found.entries, indent=2))
-        return
-    for entry in found.entries:
-        where = f"{printable(entry.get('scope'))}.{printable(entry.get('key'))}"
-        old, new = json.dumps(entry.get("old")), json.dumps(entry.get("new"))
-        click.echo(
-            f"{printable(entry.get('time'))}  {printable(entry.get('user'))}"
-            f"  {where}: {old} -> {new}"
-        )
+    _apply(scope, dict.fromkeys(keys), reason)

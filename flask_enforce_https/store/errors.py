@@ -7,7 +7,14 @@ none of their messages holds a database password: URLs are shown with
 
 from __future__ import annotations
 
+import typing as t
+from collections.abc import Sequence
+
+from .. import errors
 from ..errors import EnforceHTTPSError
+
+if t.TYPE_CHECKING:
+    from ..history import HistoryEntry
 
 
 class StoreError(EnforceHTTPSError):
@@ -31,28 +38,43 @@ class MalformedRevisionError(StoreError):
     hand. A running application keeps the settings in force."""
 
 
-class ConflictError(StoreError):
+class ConflictError(StoreError, errors.ConflictError):
     """The head moved since the revision a writer expected: another writer
     applied a revision first. Nothing was written.
+
+    A :class:`flask_enforce_https.errors.ConflictError`, whose versions are
+    the revisions' numbers as text.
 
     :param expected: The revision the writer expected to be in force.
     :param current: The revision in force now.
     :param author: Who wrote the revision in force now.
+    :param changes: The keys the revisions after ``expected`` changed, when
+        the caller looked them up.
     """
 
-    def __init__(self, expected: int, current: int, author: str | None) -> None:
+    def __init__(
+        self,
+        expected: int,
+        current: int,
+        author: str | None,
+        changes: Sequence[HistoryEntry] = (),
+    ) -> None:
         self.expected = expected
         self.current = current
-        self.author = author
         by = f" by {author}" if author else ""
-        super().__init__(
+        errors.ConflictError.__init__(
+            self,
             f"the settings changed since revision {expected}: revision"
             f" {current}{by} is in force now; nothing was written. Review"
-            f" revision {current} and apply your change against it."
+            f" revision {current} and apply your change against it.",
+            expected_version=str(expected),
+            current_version=str(current),
+            author=author,
+            changes=changes,
         )
 
 
-class RevisionNotFoundError(StoreError, LookupError):
+class RevisionNotFoundError(StoreError, errors.RevisionError):
     """No revision has the number asked for.
 
     :param revision: The number asked for.

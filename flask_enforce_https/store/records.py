@@ -1,4 +1,6 @@
-"""What the store gives back: revisions, history entries, process status.
+"""What the store gives back: revisions, history entries (a
+:class:`~flask_enforce_https.history.HistoryEntry`, shared with settings
+files), process status.
 
 Plain frozen dataclasses, with no tie to a database connection; times are
 aware and in UTC.
@@ -10,9 +12,7 @@ import datetime
 import typing as t
 from dataclasses import dataclass
 
-
-def _iso(time: datetime.datetime) -> str:
-    return time.isoformat(timespec="seconds").replace("+00:00", "Z")
+from ..history import HistoryEntry as HistoryEntry  # its home is the core
 
 
 @dataclass(frozen=True)
@@ -33,48 +33,6 @@ class Revision:
     origin: str
     reason: str | None
     created_at: datetime.datetime
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One key one revision changed.
-
-    :param time: When the revision was written.
-    :param user: Its author.
-    :param scope: ``"environment"`` or an application's name.
-    :param key: The setting.
-    :param old: Its value before; ``None`` when it was unset.
-    :param new: Its value after; ``None`` when it is now unset.
-    :param revision: The revision.
-    :param origin: The revision's origin.
-    :param reason: The revision's reason.
-    """
-
-    time: datetime.datetime
-    user: str
-    scope: str
-    key: str
-    old: object
-    new: object
-    revision: int
-    origin: str
-    reason: str | None
-
-    def as_dict(self) -> dict[str, t.Any]:
-        """The entry as JSON would carry it: the keys of a file's audit log
-        (``time``, ``user``, ``scope``, ``key``, ``old``, ``new``) and
-        ``revision``, ``origin``, ``reason``."""
-        return {
-            "time": _iso(self.time),
-            "user": self.user,
-            "scope": self.scope,
-            "key": self.key,
-            "old": self.old,
-            "new": self.new,
-            "revision": self.revision,
-            "origin": self.origin,
-            "reason": self.reason,
-        }
 
 
 @dataclass(frozen=True)

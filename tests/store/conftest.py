@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from test_stack import unavailable
 
 from flask_enforce_https.store import Store, parse_url
+from flask_enforce_https.store.writer import StoreWriter
+from flask_enforce_https.writers import FileWriter, SettingsWriter
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -125,3 +127,35 @@ def raw(store_url: str) -> Iterator[sa.Engine]:
     engine = raw_engine(store_url)
     yield engine
     engine.dispose()
+
+
+WRITERS = [
+    pytest.param("toml", id="file-toml"),
+    pytest.param("json", id="file-json"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="pg"),
+]
+
+
+@pytest.fixture(params=WRITERS)
+def writer(
+    request: pytest.FixtureRequest, tmp_path: t.Any, clock: Clock
+) -> Iterator[SettingsWriter]:
+    """A writer of empty settings: a settings file with its audit log, or a
+    store with its tables and no revision."""
+    kind = request.param
+    if kind in ("toml", "json"):
+        path = tmp_path / f"settings.{kind}"
+        path.write_text(
+            "[environment]\n" if kind == "toml" else '{"environment": {}}\n', "utf-8"
+        )
+        yield FileWriter(path, tmp_path / "settings.audit.jsonl")
+        return
+    url = (
+        f"sqlite:///{tmp_path}/settings.db"
+        if kind == "sqlite"
+        else t.cast(str, request.getfixturevalue("postgresql_url"))
+    )
+    with Store(url, clock=clock) as store:
+        store.init()
+        yield StoreWriter(store)
