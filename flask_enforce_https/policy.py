@@ -66,10 +66,10 @@ def resolve(
 
     Overrides only tighten: the result is never below the design-time level.
     A screen needs TLS when its design does, or the environment's ``hsts``
-    (unless ``hsts_max_age`` is 0, which clears HSTS), or the environment's or the application's ``force_https_screens``. An
-    integration needs TLS when its design does, or the environment's or the
-    application's ``force_https_integrations``; HSTS alone does not force
-    integrations.
+    (unless ``hsts_max_age`` is 0, which clears HSTS), or the environment's
+    or the application's ``force_https_screens``. An integration needs TLS
+    when its design does, or the environment's or the application's
+    ``force_https_integrations``; HSTS alone does not force integrations.
 
     :param endpoint: The endpoint name, for the reasons.
     :param design: The endpoint's design-time security.

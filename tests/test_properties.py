@@ -886,9 +886,7 @@ def needs_tls(
     # hsts_max_age = 0 clears HSTS: it no longer forces screens.
     hsts = environment.get("hsts") and environment.get("hsts_max_age", 1) > 0
     return bool(
-        hsts
-        or environment.get("force_https_screens")
-        or own.get("force_https_screens")
+        hsts or environment.get("force_https_screens") or own.get("force_https_screens")
     )
 
 
