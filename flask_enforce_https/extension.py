@@ -77,7 +77,9 @@ class EnforceHTTPS:
         for key, value in config.DEFAULTS.items():
             app.config.setdefault(key, value)
         state = AppState.create(app)
-        state.snapshot()  # fail now, not on the first request
+        # Fail now, not on the first request; and start nothing (a store's
+        # poller) in a process that may fork its workers after this.
+        state.prepare()
         state.scan(app)
         app.extensions[EXTENSION_KEY] = state
         # Before every preprocessor and hook, so that no code of the app's

@@ -152,6 +152,10 @@ class FileSource:
                 self._lock.release()
         return self._settings
 
+    def peek(self) -> Settings:
+        """Return the settings in force, without checking the file."""
+        return self._settings
+
     def status(self) -> Status:
         """Return the file, its state and when the settings were loaded."""
         state = "ok" if self._error is None else f"stale: {self._error}"

@@ -40,6 +40,12 @@ class SettingsSource(t.Protocol):
         """Return where the settings come from and how they are."""
         ...
 
+    def peek(self) -> Settings:
+        """Return the settings in force, starting nothing and checking
+        nothing: for start-up, which must not start a store's poller in a
+        process that will fork."""
+        ...
+
 
 @dataclass(frozen=True)
 class StaticSource:
@@ -49,6 +55,10 @@ class StaticSource:
     loaded_at: float = field(default_factory=time.time)
 
     def current(self) -> Settings:
+        """Return the settings."""
+        return self.settings
+
+    def peek(self) -> Settings:
         """Return the settings."""
         return self.settings
 
@@ -154,6 +164,10 @@ def _connect_signals(source: FileSource | StoreSource, app: Flask, where: str) -
 
     source.unreachable.append(unreachable)
     source.reachable.append(reachable)
+    if source.down_since is not None and source.error is not None:
+        # It started from its cache: the outage began before anyone could
+        # listen to the source, not before the app's receivers.
+        unreachable(source.error, source.down_since)
 
 
 @dataclass
@@ -195,6 +209,15 @@ class AppState:
         if snapshot is None or snapshot.settings is not settings:
             snapshot = self._snapshot = self._snapshot_of(settings)
         return snapshot
+
+    def prepare(self) -> Snapshot:
+        """Build the snapshot of the settings in force at start-up, without
+        starting anything: a store's poller starts on the first request, in
+        the process that serves it (after gunicorn forks its workers)."""
+        if self._static is not None:
+            return self._static
+        self._snapshot = self._snapshot_of(self.source.peek())
+        return self._snapshot
 
     def _snapshot_of(self, settings: Settings) -> Snapshot:
         return Snapshot(

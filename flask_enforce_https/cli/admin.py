@@ -19,7 +19,7 @@ from ..errors import (
 from ..settings import APPLICATION_KEYS, ENVIRONMENT_KEYS, check_value
 from ..sources import FileSource
 from ..writers import Outcome, SettingsWriter, writer_for
-from .common import app_state, command, is_file, printable
+from .common import app_state, command, is_file, is_store, printable
 
 
 def writer() -> SettingsWriter:
@@ -190,6 +190,12 @@ REASON = click.option("--reason", help="Why; recorded in the history.")
 
 
 def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
+    if is_store(error):
+        return (
+            "The store's revision in force is invalid (changed by hand?):"
+            " write a valid one with flask https store import, or revert."
+            " Running applications keep their last good settings until then."
+        )
     if not is_file(error):
         return "Fix ENFORCE_HTTPS_SETTINGS in the application's config."
     return (

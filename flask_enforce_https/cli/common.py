@@ -12,7 +12,7 @@ from flask.cli import AppGroup, NoAppException, ScriptInfo
 from flask.helpers import get_debug_flag
 
 from ..errors import EnforceHTTPSError, SettingsError
-from ..loading import Purpose, loading_for
+from ..loading import Purpose, loading_for, names_store
 from ..sources import FORMATS
 from ..state import AppState
 
@@ -112,6 +112,16 @@ def is_file(error: SettingsError) -> bool:
     :param error: The error that stopped the app from loading.
     """
     return error.source.endswith(FORMATS)
+
+
+def is_store(error: SettingsError) -> bool:
+    """Whether the invalid settings are a store's revision: running
+    applications keep their last good settings, and a new revision (or a
+    revert) mends it.
+
+    :param error: The error that stopped the app from loading.
+    """
+    return names_store(error.source)
 
 
 def with_app(f: F, on_invalid_settings: OnInvalidSettings | None = None) -> F:

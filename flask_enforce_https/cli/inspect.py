@@ -16,6 +16,7 @@ from .common import (
     app_state,
     command,
     is_file,
+    is_store,
     the_app,
     when,
 )
@@ -25,7 +26,7 @@ from .table import table, terminal_width
 def _invalid_settings(error: SettingsError, params: dict[str, t.Any]) -> str:
     """What ``show`` can say when the app did not load: where the settings
     come from, and what the running applications do."""
-    if not is_file(error):
+    if not (is_file(error) or is_store(error)):
         return "Fix ENFORCE_HTTPS_SETTINGS in the application's config."
     if params.get("fmt") != "json":
         line = f"Settings: {error.source} (invalid; see the error below)"

@@ -64,8 +64,9 @@ _URL = click.option(
     "--url",
     metavar="URL",
     help=f"The store: sqlite:///PATH/settings.db or"
-    f" postgresql+psycopg://USER@HOST/DATABASE[?schema=NAME]. Default:"
-    f" {ENVIRONMENT_VARIABLE}, when it holds a store URL.",
+    f" postgresql+psycopg://USER@HOST/DATABASE[?schema=NAME]. Default: the"
+    f" app's store (--app), else {ENVIRONMENT_VARIABLE} when it holds a store"
+    " URL. With --url the app is not loaded.",
 )
 
 
@@ -79,7 +80,8 @@ def _when(revision: Revision | None) -> str:
 def store_cli() -> None:
     """Create, migrate, look at, export and import a settings store.
 
-    These commands do not load the application.
+    The store is --url, else the app's (loaded without touching its store),
+    else the ENFORCE_HTTPS_SETTINGS environment variable.
     """
 
 

@@ -60,6 +60,9 @@ def create_engine(url: StoreURL, timeout: float = CONNECT_TIMEOUT) -> sa.Engine:
                 url.url,
                 connect_args={
                     "connect_timeout": max(2, round(timeout)),
+                    # No server-side prepared statements: PgBouncer in
+                    # transaction mode (before 1.21) cannot keep them.
+                    "prepare_threshold": None,
                     **KEEPALIVES,
                 },
                 # A farm's connections outlive database restarts.

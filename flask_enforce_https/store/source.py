@@ -127,13 +127,14 @@ class StoreSource:
                 ) from None
             self._settings, self.revision = cached.settings, cached.revision
             logger.warning(
-                "settings store %s unreachable at start: revision %d from the"
-                " cache %s is in force",
-                self.url,
+                "settings store unreachable at start, revision %d from the"
+                " cache %s is in force until it answers: %s",
                 cached.revision,
                 self.cache,
+                e,
             )
-            self.went_down(e)
+            # Said above: the outage starts without a second line.
+            self.down_since, self.error = time.time(), e
             return
         if head is None:
             logger.warning(
@@ -154,6 +155,10 @@ class StoreSource:
         the first call."""
         if self._poller is None and self._polls:
             self._start()
+        return self._settings
+
+    def peek(self) -> Settings:
+        """Return the settings in force, starting nothing."""
         return self._settings
 
     def _start(self) -> None:

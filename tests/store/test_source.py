@@ -391,3 +391,32 @@ def test_a_forked_child_polls_on_its_own(
     assert child == "2"
     plain_status(app)
     wait_for(lambda: source(app).revision == 2)
+
+
+def test_the_poller_starts_on_the_first_request_not_at_init(
+    sqlite_store: Store, apps: Callable[..., Flask]
+) -> None:
+    """So that a ``gunicorn --preload`` master, which loads the app and
+    serves nothing, neither polls nor beats."""
+    app = apps(str(sqlite_store.url))
+    assert source(app)._poller is None
+    plain_status(app)
+    assert source(app)._poller is not None
+
+
+def test_starting_from_the_cache_is_signalled(
+    tmp_path: Path, apps: Callable[..., Flask], sqlite_store: Store
+) -> None:
+    write(sqlite_store, SCREENS)
+    apps(str(sqlite_store.url))  # writes the cache
+    cache = json.loads((tmp_path / "cache.json").read_text())
+    cache["store"] = str(Store(DOWN).url)
+    (tmp_path / "cache.json").write_text(json.dumps(cache))
+    heard: list[float] = []
+
+    def listen(sender: Flask, **kwargs: t.Any) -> None:
+        heard.append(kwargs["since"])
+
+    with signals.store_unreachable.connected_to(listen):
+        apps(DOWN)
+    assert len(heard) == 1
