@@ -12,10 +12,11 @@ from __future__ import annotations
 from .admin import history, set_, unset
 from .check import check
 from .common import https_cli
+from .console import console_cli
 from .inspect import explain, show
 from .store import store_cli
 
-for _command in (show, explain, set_, unset, history, check, store_cli):
+for _command in (show, explain, set_, unset, history, check, store_cli, console_cli):
     https_cli.add_command(_command)
 
 __all__ = ["https_cli"]
