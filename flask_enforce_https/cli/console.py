@@ -30,10 +30,11 @@ def console_cli() -> None:
     " of asking for it twice.",
 )
 def hash_password_command(password_stdin: bool) -> None:
-    """Print the hash of a password, for basic_auth(editors=..., readers=...).
+    """Print a password's hash for the console's basic_auth.
 
-    The password is asked for twice without being shown (or read from
-    standard input); only the hash is printed, on standard output.
+    For basic_auth(editors={name: hash}, readers={name: hash}). The
+    password is asked for twice without being shown (or read from standard
+    input); only the hash is printed, on standard output.
     """
     if password_stdin:
         line = sys.stdin.readline()

@@ -298,8 +298,9 @@ def client_certificate_auth(
 
     Each user is the certificate's full subject, as an RFC 4514 string
     (``"CN=alice,O=Example"``, as :meth:`cryptography.x509.Name.rfc4514_string`
-    and ``openssl x509 -noout -subject -nameopt RFC2253`` write it), never
-    a common name alone; values are compared exactly. A subject alone
+    and ``openssl x509 -noout -subject -nameopt RFC2253`` write it: the
+    attribute names in capitals, no space after the commas), never a common
+    name alone; values are compared exactly, case included. A subject alone
     matches a certificate from any CA of ``ENFORCE_HTTPS_CLIENT_CA``, and
     any of them can issue any subject: when the bundle holds CAs you do not
     trust equally, give ``(issuer, subject)`` pairs instead.

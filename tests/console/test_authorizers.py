@@ -77,7 +77,7 @@ def via_proxy(
 
 
 AUTHORIZE = client_certificate_auth(
-    editors=["CN=alice"], readers=[(ROOT_ISSUER, "cn=bob")]
+    editors=["CN=alice"], readers=[(ROOT_ISSUER, "CN=bob")]
 )
 
 
@@ -160,7 +160,7 @@ def test_the_console_declares_its_pages_at_tls_client_cert() -> None:
             [("alice", "CN=alice")], (), "is not an RFC 4514 name", id="issuer-cn-alone"
         ),
         pytest.param(
-            ["CN=alice"], ["cn=alice"], "is named twice", id="editor-and-reader"
+            ["CN=alice"], ["CN=alice"], "is named twice", id="editor-and-reader"
         ),
         pytest.param("CN=alice", (), "is one string", id="a-string-not-a-list"),
         pytest.param([], [], "has no user", id="no-user"),
