@@ -4,10 +4,14 @@ real certificates (tests/pki.py); and any callable as an authorizer."""
 from __future__ import annotations
 
 import functools
+import http.client
+import ssl
 import typing as t
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from conftest import serving_tls
 from flask import Request, session
 from pki import CA, Issued
 from pki import test_ca as session_ca
@@ -198,3 +202,41 @@ def test_a_plain_function_is_an_authorizer(
     assert (response.status_code, response.get_data(as_text=True)) == (status, body)
     # Without a challenge attribute the console sends no WWW-Authenticate.
     assert "WWW-Authenticate" not in response.headers
+
+
+# -- a real TLS handshake ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "body"),
+    [
+        pytest.param("alice", 200, "editor", id="editor"),
+        pytest.param("carol", 401, "nobody", id="verified-but-no-user"),
+        pytest.param(None, 403, None, id="no-certificate"),
+    ],
+)
+def test_over_a_real_tls_handshake(
+    tmp_path: Path, who: str | None, status: int, body: str | None
+) -> None:
+    """werkzeug's server asks for a client certificate and puts it in
+    SSL_CLIENT_CERT; the extension verifies it; the authorizer reads it."""
+    app = create_console_app(AUTHORIZE)
+    server_ca = CA("Console Server CA")
+    cert, key = server_ca.issue("127.0.0.1", usage="server").write(tmp_path, "server")
+    client_ca = session_ca().pem().decode("ascii")
+    context = ssl.create_default_context(cadata=server_ca.pem().decode("ascii"))
+    if who is not None:
+        context.load_cert_chain(*_CERTIFICATES[who]().write(tmp_path, who))
+    with serving_tls(app, cert, key, client_ca=client_ca) as port:
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", port, context=context, timeout=10
+        )
+        try:
+            connection.request("GET", "/_https/role")
+            response = connection.getresponse()
+            text = response.read().decode()
+        finally:
+            connection.close()
+    assert response.status == status, text
+    if body is not None:
+        assert text == body
