@@ -50,7 +50,12 @@ class FailureLimit:
             ("window", window),
             ("tracked", tracked),
         ):
-            if isinstance(value, bool) or not value > 0 or math.isinf(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not value > 0
+                or math.isinf(value)
+            ):
                 raise ConfigurationError(
                     f"basic_auth {name}", f"must be a positive number, not {value!r}"
                 )

@@ -227,6 +227,20 @@ def test_hash_password_refuses_an_empty_password() -> None:
         pytest.param(
             {"alice": cheap_hash("x")},
             None,
+            {"window": "300"},
+            "window: must be a positive number, not '300'",
+            id="window-as-text",
+        ),
+        pytest.param(
+            {"alice": cheap_hash("x")},
+            None,
+            {"window": float("nan")},
+            "window: must be a positive number",
+            id="nan-window",
+        ),
+        pytest.param(
+            {"alice": cheap_hash("x")},
+            None,
             {"tracked": 1.5},
             "must be whole numbers",
             id="fractional-tracked",
