@@ -14,6 +14,7 @@ from flask_enforce_https.cli.common import HTTPSGroup, command
 def test_the_group_has_the_commands_added_to_it() -> None:
     assert sorted(https_cli.commands) == [
         "check",
+        "console",
         "explain",
         "history",
         "revert",

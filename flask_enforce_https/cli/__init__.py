@@ -12,11 +12,22 @@ from __future__ import annotations
 from .admin import set_, unset
 from .check import check
 from .common import https_cli
+from .console import console_cli
 from .history import history, revert
 from .inspect import explain, show
 from .store import store_cli
 
-for _command in (show, explain, set_, unset, history, revert, check, store_cli):
+for _command in (
+    show,
+    explain,
+    set_,
+    unset,
+    history,
+    revert,
+    check,
+    store_cli,
+    console_cli,
+):
     https_cli.add_command(_command)
 
 __all__ = ["https_cli"]
