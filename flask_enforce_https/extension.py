@@ -16,12 +16,11 @@ from .declarations import Kind, declare
 from .errors import EnforceHTTPSError
 from .levels import HttpSecurity, Level
 from .middleware import HTTPSMiddleware
-from .state import AppState
+from .state import EXTENSION_KEY, AppState
 
 if t.TYPE_CHECKING:
     from .declarations import Decorator
 
-EXTENSION_KEY = "enforce_https"
 logger = logging.getLogger("flask_enforce_https")
 
 

@@ -29,6 +29,10 @@ if t.TYPE_CHECKING:
     from .store.source import StoreSource
 
 
+#: Where an app keeps the extension's state in ``app.extensions``.
+EXTENSION_KEY = "enforce_https"
+
+
 class SettingsSource(t.Protocol):
     """Where settings come from: :meth:`current` returns those in force."""
 

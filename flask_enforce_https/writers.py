@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import audit, edits
+from .config import Config
 from .errors import ReadOnlySettingsError
 from .filelog import conflict, undo
 from .history import HistoryEntry, from_log
@@ -28,8 +29,22 @@ from .layout import Values
 from .parsing import parse_file
 from .sources import FileSource, read_file
 
-if t.TYPE_CHECKING:
-    from .state import AppState
+
+class AppState(t.Protocol):
+    """What the writers need of an app's
+    :class:`~flask_enforce_https.state.AppState` (a protocol, so that this
+    module does not import the state, which imports the sources)."""
+
+    @property
+    def config(self) -> Config:
+        """The validated config."""
+        ...
+
+    @property
+    def source(self) -> object:
+        """Where the settings come from."""
+        ...
+
 
 Change = edits.Change
 
@@ -281,12 +296,11 @@ def writer_for(state: AppState) -> SettingsWriter:
     source = state.source
     if isinstance(source, FileSource):
         return FileWriter(source.path, audit_log_path(state))
-    store = getattr(source, "store", None)
-    if store is not None:
-        # The store extra is imported only for an app that uses a store.
-        from .store.writer import StoreWriter
-
-        return StoreWriter(store)
+    # A store's source makes its own writer: this module needs nothing of
+    # the store extra, and imports nothing of it.
+    make = getattr(source, "writer", None)
+    if callable(make):
+        return t.cast(SettingsWriter, make())
     raise ReadOnlySettingsError(
         "the settings come from a mapping in the config; set"
         " ENFORCE_HTTPS_SETTINGS to a .toml or .json file, or a store URL,"

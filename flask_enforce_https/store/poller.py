@@ -29,9 +29,7 @@ from .connection import KEEPALIVES
 from .errors import StoreError
 from .heartbeats import HEARTBEAT_PERIOD
 from .revisions import NOTIFY_CHANNEL, notify_payload
-
-if t.TYPE_CHECKING:
-    from .source import StoreSource
+from .urls import StoreURL
 
 logger = logging.getLogger("flask_enforce_https")
 
@@ -59,13 +57,35 @@ def backoff(failures: int, interval: float) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
 
 
+class Polled(t.Protocol):
+    """What the poller keeps in step: a
+    :class:`~flask_enforce_https.store.source.StoreSource`."""
+
+    url: StoreURL
+    interval: float
+    listen: bool
+    revision: int
+
+    def refresh(self) -> None:
+        """Apply the store's head when it moved."""
+
+    def beat(self) -> None:
+        """Record this process's revision."""
+
+    def went_down(self, error: StoreError) -> None:
+        """Note an outage."""
+
+    def came_back(self) -> None:
+        """Note the end of an outage."""
+
+
 class Poller(threading.Thread):
     """Polls (and on PostgreSQL listens to) the store for ``source``.
 
     :param source: The settings it keeps in step.
     """
 
-    def __init__(self, source: StoreSource) -> None:
+    def __init__(self, source: Polled) -> None:
         super().__init__(name=f"enforce-https-store {source.url}", daemon=True)
         self.source = source
         self._stopping = threading.Event()

@@ -32,6 +32,7 @@ from .errors import MalformedRevisionError, SchemaError, StoreError
 from .poller import Poller
 from .store import Store
 from .urls import StoreURL, parse_url
+from .writer import StoreWriter
 
 logger = logging.getLogger("flask_enforce_https")
 
@@ -156,6 +157,11 @@ class StoreSource:
         if self._poller is None and self._polls:
             self._start()
         return self._settings
+
+    def writer(self) -> StoreWriter:
+        """Return a writer of this store's settings, for the command line
+        and the console (see :func:`~flask_enforce_https.writers.writer_for`)."""
+        return StoreWriter(self.store)
 
     def peek(self) -> Settings:
         """Return the settings in force, starting nothing."""
