@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from ..console.auth import hash_password
+from ..passwords import hash_password
 from .common import command
 
 

@@ -19,6 +19,7 @@ from .auth import (
     client_certificate_auth,
     hash_password,
 )
+from .central import create_console_app
 from .extension import Console, ConsoleError
 from .limits import TooManyAttempts
 from .roles import Authorize, Role
@@ -33,5 +34,6 @@ __all__ = [
     "TooManyAttempts",
     "basic_auth",
     "client_certificate_auth",
+    "create_console_app",
     "hash_password",
 ]

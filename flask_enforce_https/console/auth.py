@@ -41,6 +41,7 @@ from flask import Request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import ConfigurationError
+from ..passwords import hash_password as hash_password
 from .addresses import client_address
 from .certificate_auth import ClientCertificateAuth, client_certificate_auth
 from .limits import FailureLimit, TooManyAttempts
@@ -65,21 +66,6 @@ _HASH = re.compile(
 #: A user name longer than this is counted by its SHA-256 digest, so that
 #: the failure table's memory is bounded whatever clients send.
 _NAME_KEPT = 256
-
-
-def hash_password(password: str) -> str:
-    """Return the hash of ``password`` for :func:`basic_auth`: werkzeug's
-    :func:`~werkzeug.security.generate_password_hash`, scrypt by default.
-
-    ``flask https console hash-password`` prints one without the password
-    going into the shell's history.
-
-    :param password: The password.
-    :raises ConfigurationError: The password is empty.
-    """
-    if not password:
-        raise ConfigurationError("password", "is empty; choose a long one")
-    return generate_password_hash(password)
 
 
 def _is_hash(value: object) -> bool:

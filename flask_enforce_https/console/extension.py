@@ -41,6 +41,10 @@ class Console:
         ``current_user``, say). Required.
     :param user: ``user(request) -> str | None``: the name the audit trail
         records; by default the HTTP Basic user, else ``REMOTE_USER``.
+    :param endpoints: Show the endpoints of the app the console is mounted
+        in (the Endpoints and Explain pages, and what a change does to each
+        endpoint); ``False`` for a central console
+        (:func:`~flask_enforce_https.console.create_console_app`).
     """
 
     def __init__(
@@ -49,9 +53,11 @@ class Console:
         *,
         authorize: Authorize | None = None,
         user: UserName | None = None,
+        endpoints: bool = True,
     ) -> None:
         self.authorize = authorize
         self.user = user or default_user
+        self.endpoints = endpoints
         if app is not None:
             self.init_app(app)
 
@@ -102,7 +108,7 @@ class Console:
                 " that issue its users' certificates",
             )
         app.extensions[CONSOLE_KEY] = ConsoleState(
-            self.authorize, self.user, prefix, level
+            self.authorize, self.user, prefix, level, self.endpoints
         )
         blueprint = make_blueprint()
         declare(Kind.SCREEN, level)(blueprint)

@@ -93,6 +93,7 @@ def page_context() -> dict[str, t.Any]:
     if role == "editor":
         token = make_token(current_app.config["SECRET_KEY"], user_name())
     return {
+        "console_endpoints": console_state().endpoints,
         "console_role": role,
         "console_token": token,
         "token_field": TOKEN_FIELD,

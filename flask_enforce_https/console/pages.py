@@ -21,6 +21,7 @@ from ..levels import HttpSecurity
 from ..report import BadURL, endpoint_rows, explanation
 from .context import app_state, the_app, writer, writer_or_409
 from .guard import user_name
+from .state import console_state
 
 KINDS = ("screen", "rest", "soap")
 LEVELS = tuple(level.value for level in HttpSecurity)
@@ -102,8 +103,15 @@ def applications() -> str:
     )
 
 
+def _in_an_app() -> None:
+    # A central console is an app of its own: its endpoints are nobody's.
+    if not console_state().endpoints:
+        abort(404)
+
+
 def endpoints() -> str:
     """The ``show`` table, filterable, and a matrix of kinds by level."""
+    _in_an_app()
     rows = endpoint_rows(the_app(), app_state())
     kind = request.args.get("kind", "")
     level = request.args.get("level", "")
@@ -131,6 +139,7 @@ def endpoints() -> str:
 
 def explain() -> str | tuple[str, int]:
     """What a URL gets, and why."""
+    _in_an_app()
     url = request.args.get("url", "").strip()
     method = request.args.get("method", "GET").strip().upper() or "GET"
     result = error = None

@@ -92,6 +92,8 @@ def review(
     document: t.Mapping[str, t.Any],
     scope: str,
     values: dict[str, object],
+    *,
+    predict: bool = True,
 ) -> Review:
     """Work out what setting ``values`` in ``scope`` would do.
 
@@ -100,13 +102,15 @@ def review(
     :param document: The document in force, as the writer read it.
     :param scope: ``"environment"`` or an application's name.
     :param values: The values asked for.
+    :param predict: Work out what the change does to the app's endpoints;
+        ``False`` in a central console, whose endpoints are nobody's.
     :raises SettingsError: The proposed document is not valid.
     """
     proposed = with_values(document, scope, values)
     settings = parse_settings(proposed, "the proposed settings")
     changes = document_changes(document, proposed)
     predictions: list[Prediction] = []
-    if scope in ("environment", state.config.application):
+    if predict and scope in ("environment", state.config.application):
         now = Snapshot(
             parse_settings(document, "the settings in force"),
             state.config.application,

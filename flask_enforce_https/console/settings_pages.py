@@ -20,6 +20,7 @@ from .forms import FormError, fields_of, read_form, shown
 from .gates import Gate, gates
 from .guard import user_name
 from .review import Review, review
+from .state import console_state
 
 Page = str | tuple[str, int] | Response
 
@@ -107,7 +108,14 @@ def _settings(scope: str) -> Page:
         abort(400, "The form does not say which settings it was made against.")
     try:
         values = read_form(scope, request.form, _section(current.document, scope))
-        proposed = review(the_app(), app_state(), current.document, scope, values)
+        proposed = review(
+            the_app(),
+            app_state(),
+            current.document,
+            scope,
+            values,
+            predict=console_state().endpoints,
+        )
     except (FormError, SettingsError) as e:
         asked = {k: v for k, v in request.form.items() if not k.startswith("confirm")}
         return _form_page(scope, asked, version, error=str(e), status=400)

@@ -33,12 +33,14 @@ class ConsoleState:
     :param user: Tells the user's name, for the audit trail.
     :param prefix: Where the console is mounted.
     :param level: Its pages' design-time level.
+    :param endpoints: Whether it shows the endpoints of the app it is in.
     """
 
     authorize: Authorize
     user: UserName
     prefix: str
     level: HttpSecurity
+    endpoints: bool = True
 
 
 def console_state() -> ConsoleState:

@@ -1,0 +1,62 @@
+"""A central console: an app of its own over a settings store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flask_enforce_https.console import create_console_app
+from flask_enforce_https.store import Store
+
+from .helpers import HTTPS, PREFIX, SAME_ORIGIN, as_role, header_role, hidden_fields
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/settings.db"
+    with Store(url) as store:
+        store.init()
+        store.apply({"applications": {"shop": {"secure_cookies": True}}}, 0, "t", "cli")
+    return url
+
+
+def test_a_central_console_changes_the_store(store_url: str, tmp_path: Path) -> None:
+    app = create_console_app(
+        store_url,
+        authorize=header_role,
+        secret_key="central console test key",
+        config={"ENFORCE_HTTPS_SETTINGS_CACHE": str(tmp_path / "cache.json")},
+    )
+    client = app.test_client()
+    assert client.get("/", base_url=HTTPS).location == f"{PREFIX}/"
+    overview = client.get(PREFIX + "/", base_url=HTTPS, headers=as_role("reader"))
+    assert "revision 1" in overview.get_data(as_text=True)
+    for page in ("/endpoints", "/explain"):
+        response = client.get(PREFIX + page, base_url=HTTPS, headers=as_role("reader"))
+        assert response.status_code == 404
+    shop = client.get(
+        PREFIX + "/applications/shop", base_url=HTTPS, headers=as_role("editor")
+    )
+    assert shop.status_code == 200
+    form = {**hidden_fields(shop), "force_https_screens": "on", "secure_cookies": "on"}
+    reviewed = client.post(
+        PREFIX + "/applications/shop",
+        base_url=HTTPS,
+        data={**form, "action": "review"},
+        headers=as_role("editor", **SAME_ORIGIN),
+    )
+    assert "shop.force_https_screens" in reviewed.get_data(as_text=True)
+    applied = client.post(
+        PREFIX + "/applications/shop",
+        base_url=HTTPS,
+        data={**hidden_fields(reviewed), "action": "apply", "reason": "central"},
+        headers=as_role("editor", **SAME_ORIGIN),
+    )
+    assert applied.status_code == 303
+    with Store(store_url) as store:
+        head = store.head()
+        assert head is not None
+        assert (head.number, head.origin, head.reason) == (2, "console", "central")
+        assert head.document["applications"]["shop"]["force_https_screens"] is True
+    app.extensions["enforce_https"].source.close()
