@@ -5,7 +5,8 @@ Mount it in an app that uses :class:`~flask_enforce_https.EnforceHTTPS`::
 
     from flask_enforce_https.console import Console, basic_auth
 
-    Console(app, authorize=basic_auth({"admin": "scrypt:..."}))
+    # The hash from: flask https console hash-password
+    Console(app, authorize=basic_auth({"admin": os.environ["CONSOLE_ADMIN_HASH"]}))
 
 See :doc:`/console`.
 """
