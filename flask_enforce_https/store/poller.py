@@ -25,6 +25,7 @@ import typing as t
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from . import forks
 from .connection import KEEPALIVES
 from .errors import StoreError
 from .heartbeats import HEARTBEAT_PERIOD
@@ -38,11 +39,6 @@ logger = logging.getLogger("flask_enforce_https")
 MAX_BACKOFF = 10.0
 #: Seconds to wait for the listening connection.
 LISTEN_TIMEOUT = 5
-
-# Connections a forked child inherited from its parent: closing them would
-# close the parent's too, and dropping them could let the garbage collector
-# do so, so the child keeps them, unused.
-_inherited: list[object] = []
 
 
 def backoff(failures: int, interval: float) -> float:
@@ -110,7 +106,7 @@ class Poller(threading.Thread):
         """Forget this poller in a forked child: its thread is not here, and
         its connection is the parent's."""
         if self._listener is not None:
-            _inherited.append(self._listener)
+            forks.keep(self._listener)
             self._listener = None
 
     def run(self) -> None:

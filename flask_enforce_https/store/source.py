@@ -20,16 +20,16 @@ import socket
 import threading
 import time
 import typing as t
-import weakref
 from pathlib import Path
 
-from ..errors import SettingsError
+from ..errors import RevisionError, SettingsError
 from ..loading import Purpose
 from ..settings import Settings, diff_settings, parse_settings
 from ..sources import Status
-from . import cache
+from . import cache, forks
 from .errors import MalformedRevisionError, SchemaError, StoreError
 from .poller import Poller
+from .records import Revision
 from .store import Store
 from .urls import StoreURL, parse_url
 from .writer import StoreWriter
@@ -104,7 +104,7 @@ class StoreSource:
             finally:
                 # No connection made here may cross a fork.
                 self.store.close()
-        _sources.add(self)
+        forks.track(self)
 
     def __repr__(self) -> str:
         return f"StoreSource({str(self.url)!r}, revision={self.revision})"
@@ -118,6 +118,9 @@ class StoreSource:
             head = self.store.head()
         except SchemaError:
             raise
+        except MalformedRevisionError as e:
+            # Bad settings, not an outage: fail fast, as with a file.
+            raise SettingsError(str(self.url), "", str(e)) from None
         except StoreError as e:
             cached = cache.read(self.cache, str(self.url))
             if cached is None:
@@ -200,6 +203,11 @@ class StoreSource:
     def refresh(self) -> None:
         """Apply the store's head when it is not the revision in force.
 
+        A head that is not valid is rejected, once; the newest valid
+        revision under it is applied instead, if it is newer than the one in
+        force, so that every process of a farm enforces the same revision
+        whenever it polled.
+
         :raises StoreError: The store cannot be reached.
         """
         number = self.store.head_number()
@@ -210,7 +218,21 @@ class StoreSource:
             settings = parse_settings(revision.document, self._where(number))
         except (MalformedRevisionError, SettingsError) as e:
             self._reject(number, e)
+        else:
+            self._apply(revision, settings)
+            self._rejected, self.rejection = 0, None
             return
+        for below in range(number - 1, self.revision, -1):
+            try:
+                revision = self.store.revision(below)
+                settings = parse_settings(revision.document, self._where(below))
+            except (MalformedRevisionError, SettingsError, RevisionError):
+                continue
+            self._apply(revision, settings)
+            return
+
+    def _apply(self, revision: Revision, settings: Settings) -> None:
+        number = revision.number
         if number < self.revision:
             logger.warning(
                 "settings store %s went back from revision %d to %d (restored"
@@ -222,7 +244,6 @@ class StoreSource:
         changes = diff_settings(self._settings, settings)
         self.revision, self.applied_at = number, time.time()
         self._settings = settings
-        self._rejected, self.rejection = 0, None
         logger.info(
             "settings revision %d applied from %s: %s",
             number,
@@ -298,7 +319,8 @@ class StoreSource:
         for listener in self.reachable:
             listener(down_for)
 
-    def _after_fork(self) -> None:
+    def after_fork(self) -> None:
+        """Forget, in a forked child, the parent's poller and connections."""
         # The parent's poller thread does not exist here; its connections
         # belong to the parent, so they are forgotten, not closed.
         self._lock = threading.Lock()
@@ -309,20 +331,5 @@ class StoreSource:
         # statement cache's, its pool's) may have been held by the parent's
         # poller at the fork, and would never be released here.
         self.store.forget_connections()
-        _inherited.append(self.store)
+        forks.keep(self.store)
         self.store = Store(self.url)
-
-
-_sources: weakref.WeakSet[StoreSource] = weakref.WeakSet()
-# What a forked child inherited and must neither use nor let the garbage
-# collector close (closing a PostgreSQL connection would close the
-# parent's): kept for the child's life.
-_inherited: list[object] = []
-
-
-def _after_fork() -> None:
-    for source in list(_sources):
-        source._after_fork()
-
-
-os.register_at_fork(after_in_child=_after_fork)

@@ -420,3 +420,45 @@ def test_starting_from_the_cache_is_signalled(
     with signals.store_unreachable.connected_to(listen):
         apps(DOWN)
     assert len(heard) == 1
+
+
+def hand_written(raw: sa.Engine, number: int, document: str) -> None:
+    """Revision ``number`` written by hand, and made the head."""
+    with raw.begin() as connection:
+        connection.execute(
+            revisions.insert().values(
+                revision=number,
+                document=document,
+                author="hand",
+                origin="cli",
+                created_at=sa.func.current_timestamp(),
+            )
+        )
+        connection.execute(head.update().values(revision=number))
+
+
+def test_a_malformed_head_at_start_stops_the_app(
+    store: Store, store_url: str, apps: Callable[..., Flask], raw: sa.Engine
+) -> None:
+    write(store, SCREENS)
+    hand_written(raw, 2, "not json")
+    with pytest.raises(SettingsError, match="revision 2 is not a JSON document"):
+        apps(store_url)
+
+
+def test_a_bad_head_yields_the_newest_valid_revision_under_it(
+    store: Store, store_url: str, apps: Callable[..., Flask], raw: sa.Engine
+) -> None:
+    """Every process enforces the same revision, whenever it polled: one
+    that last saw revision 1 applies revision 2 when revision 3 is bad."""
+    write(store, OPEN)
+    with loading_for(Purpose.COMMAND):
+        app = apps(store_url)
+    write(store, SCREENS)
+    hand_written(raw, 3, json.dumps({"environment": {"hsts": "yes"}}))
+    source(app).refresh()
+    assert source(app).revision == 2
+    assert plain_status(app) == 301
+    assert source(app).status().state.startswith("stale:")
+    source(app).refresh()  # the bad head is not read again
+    assert source(app).revision == 2
