@@ -138,18 +138,38 @@ def replace_file(path: str | os.PathLike[str], data: bytes) -> None:
         raise FileError(path, f"cannot read the file: {e.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
         raise FileError(path, f"cannot replace the file: it is {_kind(info.st_mode)}")
-    directory = os.path.dirname(target)
+    write_beside(target, data, lambda fd: _keep(fd, path, info, acl))
+
+
+def write_beside(
+    target: str | os.PathLike[str],
+    data: bytes,
+    prepare: t.Callable[[int], None] | None = None,
+) -> None:
+    """Write ``data`` to a new file beside ``target``, fsync it, rename it
+    over ``target`` and fsync the folder: readers see the old file or the
+    new one, whole.
+
+    :param target: The file to write (it need not exist).
+    :param data: Its new content.
+    :param prepare: Called with the new file's descriptor before the data
+        is written (to give it an owner, a mode, an ACL).
+    :raises FileError: The new file cannot be created in the folder.
+    :raises OSError: Writing or renaming failed; the new file is removed.
+    """
+    directory = os.path.dirname(os.fspath(target)) or "."
     try:
         fd, temporary = tempfile.mkstemp(
             prefix=f".{os.path.basename(target)}.", dir=directory
         )
     except OSError as e:
         raise FileError(
-            path, f"cannot create a new file in {directory}: {e.strerror}"
+            target, f"cannot create a new file in {directory}: {e.strerror}"
         ) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            _keep(f.fileno(), path, info, acl)
+            if prepare is not None:
+                prepare(f.fileno())
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

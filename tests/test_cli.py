@@ -21,7 +21,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from clirun import run
 from conftest import create_app
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -80,16 +80,6 @@ WIDTH = 100
 
 
 # -- helpers ----------------------------------------------------------------
-
-
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    """Invoke ``flask https ARGS``; whatever happens, never a traceback."""
-    result = runner.invoke(args=["https", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
 
 
 def show_rows(runner: FlaskCliRunner) -> dict[str, dict[str, t.Any]]:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from urllib.parse import unquote_to_bytes
 
 import pytest
-from click.testing import Result
+from clirun import run
 from conftest import create_app, send_raw, serving
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -54,15 +54,6 @@ CASES: list[t.Any] = [
     pytest.param("GET", "/healthz", [], id="exempt"),
     pytest.param("GET", "/caf%C3%A9?q=%26", [], id="escapes"),
 ]
-
-
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    result = runner.invoke(args=["https", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
 
 
 def explain(runner: FlaskCliRunner, url: str, *options: str) -> dict[str, t.Any]:

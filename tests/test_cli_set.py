@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from clirun import run
 from conftest import create_app
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -29,16 +30,6 @@ hsts = false
 [applications.orders]
 secure_cookies = true
 """
-
-
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    """Invoke ``flask https ARGS``; whatever happens, never a traceback."""
-    result = runner.invoke(args=["https", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
 
 
 def load(path: Path) -> dict[str, t.Any]:

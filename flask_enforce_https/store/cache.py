@@ -9,16 +9,13 @@ that a process never reads half of one.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SettingsError
-from ..files import FileError, read_regular_file
+from ..files import FileError, read_regular_file, write_beside
 from ..settings import Settings, parse_settings
 
 #: A cache larger than this is refused unread.
@@ -47,6 +44,7 @@ def write(
     :param revision: The revision.
     :param document: Its document.
     :raises OSError: The file cannot be written.
+    :raises FileError: No new file can be made in its folder.
     """
     data = json.dumps(
         {"store": store, "revision": revision, "document": document},
@@ -54,17 +52,7 @@ def write(
         sort_keys=True,
     ).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_beside(path, data)
 
 
 def read(path: Path, store: str) -> Cached | None:

@@ -23,6 +23,7 @@ import typing as t
 from pathlib import Path
 
 from ..errors import RevisionError, SettingsError
+from ..files import FileError
 from ..loading import Purpose
 from ..settings import Settings, diff_settings, parse_settings
 from ..sources import Status
@@ -274,12 +275,12 @@ class StoreSource:
     def _save(self, number: int, document: t.Mapping[str, t.Any]) -> None:
         try:
             cache.write(self.cache, str(self.url), number, document)
-        except OSError as e:
+        except (OSError, FileError) as e:
             logger.warning(
                 "cannot write the settings cache %s (%s): a restart while the"
                 " store is down would fail",
                 self.cache,
-                e.strerror,
+                getattr(e, "strerror", None) or e,
             )
 
     def beat(self) -> None:

@@ -10,28 +10,12 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from clirun import ok, run
 from conftest import create_app
 from flask.testing import FlaskCliRunner
 
 from flask_enforce_https.loading import Purpose, loading_for
 from flask_enforce_https.store import Store
-
-
-def run(runner: FlaskCliRunner, *args: str) -> Result:
-    """Invoke ``flask https ARGS``; whatever happens, never a traceback."""
-    result = runner.invoke(args=["https", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
-
-
-def ok(runner: FlaskCliRunner, *args: str) -> Result:
-    result = run(runner, *args)
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def cli(store: Store, tmp_path: Path) -> FlaskCliRunner:
