@@ -220,8 +220,10 @@ class StoreSource:
         except (MalformedRevisionError, SettingsError) as e:
             self._reject(number, e)
         else:
-            self._apply(revision, settings)
+            # Cleared first: a reader that sees the new revision must not
+            # see the old rejection with it.
             self._rejected, self.rejection = 0, None
+            self._apply(revision, settings)
             return
         for below in range(number - 1, self.revision, -1):
             try:
