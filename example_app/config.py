@@ -5,7 +5,11 @@ Both applications read one instance folder, ``example_app/instance/``
 (git-ignored) or the folder in ``DEMO_INSTANCE``. On first use it gets a
 copy of the committed template ``example_app/settings.toml``, which is the
 settings file both applications read and ``flask https set`` edits, so the
-checkout never changes; and the certificates of :mod:`example_app.pki`.
+checkout never changes; the certificates of :mod:`example_app.pki`; and two
+secrets, made once and readable by their owner only (mode 0600): the
+storefront's ``SECRET_KEY`` (``secret-key``), which signs its sessions and
+the console's forms, and the web console's ``admin`` password
+(``console-password``), which the demo prints when it starts.
 
 The demo server and the ``flask https`` commands build the applications
 the same way, from the same environment variables:
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +43,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 8080
 DEFAULT_HTTPS_PORT = 8443
 DEFAULT_RELOAD_INTERVAL = 2.0
+#: The web console's user, whose password is in the instance folder.
+CONSOLE_USER = "admin"
 
 
 class DemoConfigError(Exception):
@@ -110,12 +117,16 @@ class Instance:
     :param folder: The folder.
     :param settings: The settings file both applications read.
     :param files: The certificates and keys.
+    :param secret_key: The storefront's ``SECRET_KEY``.
+    :param console_password: The console's :data:`CONSOLE_USER` password.
     :param created: What was made in it now, for the demo to say so.
     """
 
     folder: Path
     settings: Path
     files: pki.Files
+    secret_key: str
+    console_password: str
     created: tuple[str, ...]
 
 
@@ -137,6 +148,35 @@ def _copy_template(target: Path) -> bool:
     return True
 
 
+def _secret(path: Path) -> tuple[str, bool]:
+    """The secret kept in ``path``, made now (mode 0600) if there is none;
+    and whether it was made now."""
+    try:
+        return _read_secret(path), False
+    except FileNotFoundError:
+        pass
+    # Written whole under another name, then linked: another process never
+    # reads a half-written secret, and never replaces one already there.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:  # mkstemp makes it 0600
+            f.write(secrets.token_urlsafe(32) + "\n")
+        os.link(temporary, path)
+    except FileExistsError:
+        return _read_secret(path), False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    return _read_secret(path), True
+
+
+def _read_secret(path: Path) -> str:
+    value = path.read_text().strip()
+    if not value:
+        raise DemoConfigError(f"{path} is empty: delete it to get a new one")
+    return value
+
+
 def prepare(folder: Path | None = None) -> Instance:
     """Make the instance folder ready: the settings file and certificates.
 
@@ -156,7 +196,19 @@ def prepare(folder: Path | None = None) -> Instance:
         created.append(
             "certificates: a local CA and the server's; a client CA and the partner's"
         )
-    return Instance(folder, settings, files, tuple(created))
+    secret_key, made_key = _secret(folder / "secret-key")
+    password, made_password = _secret(folder / "console-password")
+    made_secrets = [
+        name
+        for name, made in (
+            ("the storefront's SECRET_KEY", made_key),
+            (f"the console's {CONSOLE_USER} password", made_password),
+        )
+        if made
+    ]
+    if made_secrets:
+        created.append(" and ".join(made_secrets))
+    return Instance(folder, settings, files, secret_key, password, tuple(created))
 
 
 def configure(app: Flask, application: str, instance: Instance) -> None:

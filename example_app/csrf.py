@@ -33,8 +33,7 @@ class CSRFError(BadRequest):
 
     description = (
         "This form was refused: its CSRF token is missing or wrong, so it may"
-        " have been sent from another site, or your session was lost (the demo"
-        " forgets sessions when it restarts, unless SECRET_KEY is set). Send it"
+        " have been sent from another site, or your session was lost. Send it"
         " again from this page."
     )
 

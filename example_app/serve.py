@@ -244,14 +244,20 @@ def banner(
         f" -H 'SOAPAction: \"{soap.SOAP_ACTION}\"'"
     )
     made = "".join(f"\n  made now:    {what}" for what in instance.created)
+    login = (
+        f"user {config.CONSOLE_USER}, password {instance.console_password}"
+        f" (kept in {_shown(instance.folder / 'console-password')})"
+    )
     return f"""\
 flask-enforce-https demo: two applications, one process, one settings file
 
   storefront  {http}/          {https}/
   orders      {http}/orders/   {https}/orders/
+  console     {https}/_https/
 
   settings:    {_shown(instance.settings)} (checked every {interval})
-  local CA:    {_shown(files.ca)} (for curl --cacert; trust it nowhere else){made}
+  local CA:    {_shown(files.ca)} (for curl --cacert; trust it nowhere else)
+  console:     {login}{made}
 
 Try it, from another terminal in this folder:
 
@@ -347,7 +353,11 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     with listening:
-        instance = config.prepare()
+        try:
+            instance = config.prepare()
+        except config.DemoConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         # Imported now, so that `instance.created` above says what this run made.
         from example_app import orders, storefront
 

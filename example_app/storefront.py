@@ -15,6 +15,10 @@
   at the default level, none.
 - ``/healthz`` is undeclared too; the settings file exempts it, so it
   answers over plain HTTP even when every screen is forced to HTTPS.
+- ``/_https/`` is the web console (:mod:`flask_enforce_https.console`),
+  over HTTPS only: the user ``admin``, with the password the instance folder
+  keeps in ``console-password`` (the demo prints it), changes the settings
+  file there as ``flask https set`` does.
 
 ``flask --app example_app.storefront https show`` lists every endpoint with
 its level in force, and why.
@@ -23,7 +27,6 @@ its level in force, and why.
 from __future__ import annotations
 
 import os
-import secrets
 
 from flask import (
     Blueprint,
@@ -38,8 +41,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from example_app import csrf
-from example_app.config import Instance, configure, prepare
+from example_app.config import CONSOLE_USER, Instance, configure, prepare
 from flask_enforce_https import EnforceHTTPS
+from flask_enforce_https.console import Console, basic_auth, hash_password
 
 #: The application's name in the settings file: ``[applications.storefront]``.
 APPLICATION = "storefront"
@@ -120,8 +124,9 @@ def create_app(instance: Instance | None = None) -> Flask:
     instance = instance or prepare()
     app = Flask(__name__, instance_path=str(instance.folder))
     app.config.update(
-        # Sessions last as long as the process unless SECRET_KEY is set.
-        SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        # Made once and kept in the instance folder: sessions and the
+        # console's forms outlive a restart.
+        SECRET_KEY=os.environ.get("SECRET_KEY") or instance.secret_key,
         # Set over HTTPS by the login, the session cookie must never travel
         # over plain HTTP, where the home page is still served: Secure.
         SESSION_COOKIE_SECURE=True,
@@ -133,6 +138,10 @@ def create_app(instance: Instance | None = None) -> Flask:
     app.register_blueprint(pages)
     app.register_blueprint(account)
     https.init_app(app)
+    # Hashed at each start rather than kept hashed: the password file is the
+    # one thing to delete to get a new password.
+    users = {CONSOLE_USER: hash_password(instance.console_password)}
+    Console(app, authorize=basic_auth(users))
     return app
 
 

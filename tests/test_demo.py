@@ -12,6 +12,7 @@ it get their own.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import http.client
@@ -225,8 +226,12 @@ def test_instance_is_prepared_from_the_template(demo: Demo) -> None:
     assert (demo.instance / "settings.toml").read_bytes() == TEMPLATE.read_bytes()
     for name in ("ca", "server", "client-ca", "partner"):
         assert (demo.instance / f"{name}.pem").is_file()
-    for name in ("server-key", "partner-key"):
-        assert (demo.instance / f"{name}.pem").stat().st_mode & 0o077 == 0
+    for name in ("server-key.pem", "partner-key.pem", "secret-key", "console-password"):
+        assert (demo.instance / name).stat().st_mode & 0o077 == 0
+
+
+def console_password(demo: Demo) -> str:
+    return (demo.instance / "console-password").read_text().strip()
 
 
 def test_prints_urls_and_commands(demo: Demo) -> None:
@@ -236,6 +241,33 @@ def test_prints_urls_and_commands(demo: Demo) -> None:
     assert f"--cacert {demo.instance / 'ca.pem'}" in output
     assert f"--cert {demo.instance / 'partner.pem'}" in output
     assert "https set force_https_screens=true --application storefront" in output
+    assert f"  console     https://127.0.0.1:{demo.https_port}/_https/\n" in output
+    assert (
+        f"  console:     user admin, password {console_password(demo)}"
+        f" (kept in {demo.instance / 'console-password'})\n"
+    ) in output
+    assert (
+        "  made now:    the storefront's SECRET_KEY and the console's admin password\n"
+    ) in output
+
+
+def test_the_console_asks_for_the_printed_password(demo: Demo) -> None:
+    def console(password: str | None) -> Reply:
+        headers = {}
+        if password is not None:
+            pair = f"admin:{password}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        return demo.request("GET", "/_https/", tls=True, headers=headers)
+
+    assert console(None).status == 401
+    assert console("not the password").status == 401
+    page = console(console_password(demo))
+    assert page.status == 200
+    assert b"<h1>Overview</h1>" in page.body
+    # Over HTTPS only, like the account pages.
+    plain = demo.request("GET", "/_https/")
+    assert plain.status == 301
+    assert plain.header("Location") == f"https://127.0.0.1:{demo.https_port}/_https/"
 
 
 def test_web_flow_over_http_is_redirected_to_the_https_port(demo: Demo) -> None:

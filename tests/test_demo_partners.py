@@ -1,6 +1,7 @@
 """The demo's partner endpoint tells partners apart by the issuer and the
 subject of their certificate, not by its common name: any CA of
 ``ENFORCE_HTTPS_CLIENT_CA`` can issue a certificate with any common name.
+And the demo's secrets are made once per instance folder.
 
 The ``orders`` application is built in-process on a temporary instance
 folder, whose client CA bundle gets a second, unrelated CA.
@@ -72,3 +73,38 @@ def test_partner_common_name_from_another_ca_is_refused(
     assert response.status_code == 403, response.data
     assert response.mimetype == "application/problem+json"
     assert response.json["detail"] == "this certificate is no partner's"
+
+
+def test_the_secrets_are_made_once_and_kept(tmp_path: Path) -> None:
+    first = config.prepare(tmp_path)
+    assert "the storefront's SECRET_KEY and the console's admin password" in (
+        first.created
+    )
+    again = config.prepare(tmp_path)
+    assert again.created == ()
+    assert (again.secret_key, again.console_password) == (
+        first.secret_key,
+        first.console_password,
+    )
+    assert len(first.secret_key) >= 40
+    assert first.secret_key != first.console_password
+    for name in ("secret-key", "console-password"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_only_a_missing_secret_is_made_again(tmp_path: Path) -> None:
+    first = config.prepare(tmp_path)
+    (tmp_path / "console-password").unlink()
+    again = config.prepare(tmp_path)
+    assert again.created == ("the console's admin password",)
+    assert again.secret_key == first.secret_key
+    assert again.console_password != first.console_password
+
+
+def test_an_empty_secret_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "secret-key").write_text("\n")
+    with pytest.raises(config.DemoConfigError) as caught:
+        config.prepare(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'secret-key'} is empty: delete it to get a new one"
+    )
