@@ -22,7 +22,7 @@ SPHINXOPTS ?= -W --keep-going -n
 
 .DEFAULT_GOAL := test
 
-.PHONY: test test-min lint typecheck format docs demo bench clean distclean
+.PHONY: test test-min lint typecheck format docs screenshots demo bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,13 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html docs docs/_build/html
 	$(BIN)/sphinx-build -q -b doctest docs docs/_build/doctest
 
+# The console's pictures in the docs, taken of the real pages by the browser
+# tests (Debian's chromium, see tests/console/browsers.py) against the demo.
+# Committed, so that `make docs` needs no browser. CI=1: without chromium
+# the target fails rather than skip.
+screenshots: $(STAMP)
+	CI=1 CONSOLE_SCREENSHOTS=docs/_static/console $(BIN)/python -m pytest -q -p no:cacheprovider tests/console/test_browser.py
+
 # Serves the example app; HOST, HTTP_PORT (or PORT) and HTTPS_PORT are
 # optional, e.g. `make demo HTTP_PORT=9080 HTTPS_PORT=9443`.
 demo: $(DEMO_STAMP)
@@ -86,7 +93,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build dist *.egg-info .eggs docs/_build \
-		.pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+		.pytest_cache .mypy_cache .ruff_cache .coverage htmlcov test-artifacts
 	find . \( -path ./$(VENV) -o -path ./$(MIN_VENV) \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -1,4 +1,7 @@
-"""A minimal application for the console's security blocks: a probe
+"""The console's fixtures: a real browser against the demo (see
+:mod:`.browsers`), and a minimal application for its security blocks.
+
+A minimal application for the console's security blocks: a probe
 blueprint at ``/_https`` that calls them as the console will, in an app
 that uses the extension for real (its middleware, its trusted proxies, its
 client-certificate verification).
@@ -19,16 +22,24 @@ from __future__ import annotations
 
 import base64
 import typing as t
+from collections.abc import Iterator
 
+import pytest
 from flask import Blueprint, Flask, Request, Response, request
 from flask.testing import FlaskClient
 from pki import test_ca_path
+from test_demo import Demo, running_demo
 from werkzeug.security import generate_password_hash
 
 from flask_enforce_https import EnforceHTTPS
 from flask_enforce_https.console.addresses import client_address
 from flask_enforce_https.console.forgery import check_origin
 from flask_enforce_https.console.roles import Authorize
+
+from .browsers import ARTIFACTS, CHROMIUM_ARGS, artifact_name, chromium_path
+
+if t.TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 console_https = EnforceHTTPS()
 
@@ -128,3 +139,85 @@ def sign_in(
     if response.status_code == 429:
         return 429, str(response.headers["Retry-After"])
     return response.status_code, response.get_data(as_text=True)
+
+
+# --- A real browser against the demo ----------------------------------------
+
+#: The reason of the revision the demo's console starts with, so that the
+#: browser's changes always have one before them to revert to.
+BASELINE_REASON = "the browser tests' starting point"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> t.Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, for :func:`console_page` to
+    see whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    executable = chromium_path()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def console_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The demo, its console at ``/_https/``, with one revision in its
+    history (``secure_cookies`` on for the storefront, made with ``flask
+    https set``)."""
+    with running_demo(tmp_path_factory.mktemp("console-demo")) as demo:
+        result = demo.flask(
+            "storefront",
+            "set",
+            "secure_cookies=true",
+            "--application",
+            "storefront",
+            "--reason",
+            BASELINE_REASON,
+        )
+        assert result.returncode == 0, result.stderr
+        yield demo
+
+
+@pytest.fixture
+def console_page(
+    request: pytest.FixtureRequest, chromium: Browser, console_demo: Demo
+) -> Iterator[Page]:
+    """A page of a new browser context signed in to the demo's console;
+    screenshot to test-artifacts/ when the test fails."""
+    password = (console_demo.instance / "console-password").read_text().strip()
+    context = chromium.new_context(
+        base_url=f"https://127.0.0.1:{console_demo.https_port}",
+        # The demo's own CA: Chromium would need it in an NSS database.
+        ignore_https_errors=True,
+        http_credentials={"username": "admin", "password": password},
+        viewport={"width": 1024, "height": 768},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(
+                path=str(ARTIFACTS / artifact_name(request.node.nodeid)),
+                full_page=True,
+            )
+    finally:
+        context.close()
