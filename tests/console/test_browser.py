@@ -90,6 +90,8 @@ def test_force_https_for_screens_and_revert_it(
     page.get_by_role("link", name="History").click()
     page.wait_for_url(f"**{PREFIX}/history")
     number = revision_of(page, reason)
+    recorded = page.locator("section").filter(has_text=reason).inner_text()
+    assert f"by admin (console): {reason}" in recorded
     before = page.locator("section", has=page.locator(f"#revision-{number - 1}"))
     before.get_by_label("Reason").fill("back to HTTP for the screens (mouse)")
     before.get_by_role("button", name=f"Revert to revision {number - 1}").click()
