@@ -170,10 +170,12 @@ def instance_with(folder: Path, settings: str) -> Path:
     return instance
 
 
-def answers(port: int, tls: ssl.SSLContext | None = None) -> bool:
-    """Whether the app answers ``/healthz`` on the port with 200."""
+def answers(
+    port: int, tls: ssl.SSLContext | None = None, path: str = "/healthz"
+) -> bool:
+    """Whether the app answers ``path`` on the port with 200."""
     try:
-        return fetch(port, "/healthz", tls=tls, timeout=5).status == 200
+        return fetch(port, path, tls=tls, timeout=5).status == 200
     except (OSError, http.client.HTTPException):
         return False
 
@@ -186,9 +188,13 @@ def gunicorn(
     workers: int,
     *,
     tls: tuple[Path, Path, ssl.SSLContext] | None = None,
+    entry: str = "stack_app:app",
+    preload: bool = False,
+    ready_path: str = "/healthz",
 ) -> Iterator[Process]:
-    """Serve :mod:`stack_app` with gunicorn on 127.0.0.1:``port`` until the
-    context ends; ready once it answers ``/healthz``.
+    """Serve :mod:`stack_app` (or ``entry``) with gunicorn on
+    127.0.0.1:``port`` until the context ends; ready once it answers
+    ``ready_path`` with 200.
 
     gunicorn itself believes ``X-Forwarded-Proto`` from the addresses in its
     ``forwarded_allow_ips`` (127.0.0.1 by default) and then says ``https``
@@ -198,6 +204,7 @@ def gunicorn(
 
     :param tls: The certificate and key for gunicorn to serve HTTPS itself,
         and a client context that trusts it; plain HTTP when ``None``.
+    :param preload: Load the app in the master, before the workers fork.
     """
     require_gunicorn()
     folder.mkdir(parents=True, exist_ok=True)
@@ -224,16 +231,18 @@ def gunicorn(
     if tls is not None:
         certificate, key, context = tls
         command += ["--certfile", str(certificate), "--keyfile", str(key)]
+    if preload:
+        command.append("--preload")
     if _gunicorn_has_control_socket():
         command.append("--no-control-socket")
-    command.append("stack_app:app")
+    command.append(entry)
     with running(
         "gunicorn",
         command,
         log=folder / "gunicorn.log",
         cwd=folder,
         env=env,
-        ready=lambda _: answers(port, context),
+        ready=lambda _: answers(port, context, ready_path),
     ) as process:
         yield process
 
