@@ -85,11 +85,14 @@ demo: $(DEMO_STAMP)
 
 # Wall clock in-process, end to end through gunicorn and wrk (skipped without
 # wrk), then instruction counts under callgrind, whose --check fails the target
-# when a target of docs/performance.rst is missed. About five minutes.
+# when a target of docs/performance.rst is missed; then the propagation table
+# of a settings store: the farm test (three gunicorns on PostgreSQL) with ten
+# writes per mode. About six minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/endtoend.py
 	$(BIN)/python bench/instructions.py --check
+	FARM_WRITES=10 $(BIN)/python -m pytest -q -p no:cacheprovider tests/store/test_farm.py
 
 clean:
 	rm -rf build dist *.egg-info .eggs docs/_build \

@@ -9,7 +9,12 @@ routes up to ``count``.
 from __future__ import annotations
 
 import io
+import json
+import os
+import tempfile
+import time
 import typing as t
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask_talisman  # type: ignore[import-untyped]
@@ -27,6 +32,12 @@ SETTINGS: dict[str, t.Any] = {"environment": {"hsts": True}}
 PROXY_SETTINGS: dict[str, t.Any] = {
     "environment": {"hsts": True, "trusted_proxies": ["127.0.0.1"]}
 }
+#: Where the file and store apps keep their settings: the folder the
+#: benchmark gives (``BENCH_FOLDER``), or a new temporary one.
+FOLDER_VARIABLE = "BENCH_FOLDER"
+#: The reload interval of the file and store apps: longer than a run, so
+#: that what is counted is the request path, not a reload or a poll.
+QUIET_INTERVAL = 3600
 #: The peer of a direct request, and of one through the proxy.
 CLIENT_ADDR = "192.0.2.10"
 PROXY_ADDR = "127.0.0.1"
@@ -109,10 +120,15 @@ def talisman(count: int) -> Flask:
     return app
 
 
-def ours(count: int, settings: t.Any = None) -> Flask:
-    """The app with flask-enforce-https: ``/`` a screen, ``/api/orders`` REST."""
+def ours(count: int, settings: t.Any = None, **config: t.Any) -> Flask:
+    """The app with flask-enforce-https: ``/`` a screen, ``/api/orders`` REST.
+
+    :param settings: ``ENFORCE_HTTPS_SETTINGS``; :data:`SETTINGS` by default.
+    :param config: More configuration keys.
+    """
     app = Flask("ours")
     app.config["ENFORCE_HTTPS_SETTINGS"] = SETTINGS if settings is None else settings
+    app.config.update(config)
     https = EnforceHTTPS()
     add_routes(app, count, https)
     https.init_app(app)
@@ -124,6 +140,48 @@ def ours_behind_proxy(count: int) -> Flask:
     return ours(count, PROXY_SETTINGS)
 
 
+def _folder(name: str) -> Path:
+    # A new folder per app: one process builds several.
+    base = os.environ.get(FOLDER_VARIABLE) or None
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=base))
+
+
+def ours_file(count: int) -> Flask:
+    """Ours, its settings (:data:`SETTINGS`) in a JSON file."""
+    path = _folder("file") / "settings.json"
+    path.write_text(json.dumps(SETTINGS), "utf-8")
+    return ours(count, str(path), ENFORCE_HTTPS_RELOAD_INTERVAL=QUIET_INTERVAL)
+
+
+def ours_store(count: int) -> Flask:
+    """Ours, its settings (:data:`SETTINGS`) in a SQLite store, served as a
+    farm serves them: one request starts the poller, and the app is
+    returned once the poller has done its first round (read the head,
+    beat) and waits out the interval, so that its thread costs nothing
+    while the requests are counted."""
+    from flask_enforce_https.store import Store
+
+    folder = _folder("store")
+    url = f"sqlite:///{folder}/settings.db"
+    with Store(url) as store:
+        store.init()
+        store.apply(SETTINGS, 0, "bench", "import")
+    app = ours(
+        count,
+        url,
+        ENFORCE_HTTPS_RELOAD_INTERVAL=QUIET_INTERVAL,
+        ENFORCE_HTTPS_SETTINGS_CACHE=str(folder / "cache.json"),
+    )
+    app.test_client().get("https://example.com/")
+    deadline = time.monotonic() + 60
+    with Store(url) as store:
+        while not store.status().processes:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}: the poller did not beat within 60 s")
+            time.sleep(0.05)
+    return app
+
+
 #: The apps by name, for ``instructions.py``'s child processes and gunicorn.
 FACTORIES: dict[str, t.Callable[[int], Flask]] = {
     "bare": bare,
@@ -132,6 +190,8 @@ FACTORIES: dict[str, t.Callable[[int], Flask]] = {
     "talisman": talisman,
     "ours": ours,
     "ours-proxy": ours_behind_proxy,
+    "ours-file": ours_file,
+    "ours-store": ours_store,
 }
 
 

@@ -113,6 +113,14 @@ SCENARIOS: list[tuple[str, list[Run]]] = [
         ],
     ),
     (
+        "Settings from a file or a store (SQLite), HTTPS pass-through",
+        [Run("ours-file", "https-get"), Run("ours-store", "https-get")],
+    ),
+    (
+        "Settings from a file or a store (SQLite), HTTP redirected",
+        [Run("ours-file", "http-get"), Run("ours-store", "http-get")],
+    ),
+    (
         "HTTPS screen, pass-through, 1,000 endpoints",
         [Run("bare", "https-get", 1000), Run("ours", "https-get", 1000)],
     ),
@@ -146,6 +154,18 @@ TARGETS = [
         Run("ours", "http-post"),
         Run("bare", "http-post"),
         1.10,
+    ),
+    Target(
+        "settings from a store, pass-through: within 1% of a file",
+        Run("ours-store", "https-get"),
+        Run("ours-file", "https-get"),
+        1.01,
+    ),
+    Target(
+        "settings from a store, redirect: within 1% of a file",
+        Run("ours-store", "http-get"),
+        Run("ours-file", "http-get"),
+        1.01,
     ),
     Target(
         "pass-through overhead, 1,000 endpoints vs 10: within 3%",
@@ -213,7 +233,7 @@ def count(runs: list[Run], n1: int, n2: int, folder: Path) -> dict[Run, Result]:
         "--child",
         json.dumps([dataclasses.astuple(r) for r in runs]),
     ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONHASHSEED": "0", apps.FOLDER_VARIABLE: str(folder)}
     proc = subprocess.run(command, env=env, capture_output=True, check=False)  # noqa: S603
     if proc.returncode != 0:
         sys.exit(f"valgrind failed:\n{proc.stderr.decode(errors='replace')}")
