@@ -10,6 +10,7 @@ them, ``None`` where a key is unset. So every history reads alike.
 from __future__ import annotations
 
 import copy
+import json
 import typing as t
 from collections.abc import Mapping
 
@@ -18,13 +19,18 @@ from .edits import Change
 Document = Mapping[str, t.Any]
 
 
+def _same(a: object, b: object) -> bool:
+    # As JSON has them: Python finds 1 == True and 1 == 1.0, JSON does not.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
 def _diff(
     scope: str, was: Mapping[str, t.Any], now: Mapping[str, t.Any]
 ) -> list[Change]:
     return [
         Change(scope, key, was.get(key), now.get(key))
         for key in sorted({*was, *now})
-        if was.get(key) != now.get(key)
+        if not _same(was.get(key), now.get(key))
     ]
 
 

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import datetime
 import json
+import typing as t
 
 import sqlalchemy as sa
 
+from ..errors import SettingsError
+from ..settings import parse_settings
 from .changes import document_changes
 from .errors import ConflictError, MalformedRevisionError
 from .records import HistoryEntry, Revision
@@ -65,7 +68,8 @@ def read(connection: sa.Connection, number: int, where: str) -> Revision | None:
         return None
     try:
         document = json.loads(row.document)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: nested deeper than the parser goes.
         document = None
     if not isinstance(document, dict):
         raise MalformedRevisionError(
@@ -78,9 +82,22 @@ def read(connection: sa.Connection, number: int, where: str) -> Revision | None:
 
 
 def read_head(connection: sa.Connection, where: str) -> Revision | None:
-    """The revision in force; ``None`` before the first."""
+    """The revision in force; ``None`` before the first.
+
+    :raises MalformedRevisionError: The head names a revision that does not
+        exist (the tables were changed by hand): never taken for an empty
+        store, whose defaults would loosen the settings.
+    """
     number = head_number(connection)
-    return read(connection, number, where) if number else None
+    if not number:
+        return None
+    found = read(connection, number, where)
+    if found is None:
+        raise MalformedRevisionError(
+            f"{where}: the head names revision {number}, which does not exist:"
+            " the tables were changed by hand"
+        )
+    return found
 
 
 def write(
@@ -122,14 +139,20 @@ def write(
             current.number if current else 0,
             current.author if current else None,
         )
-    try:
-        before = read(connection, expected, where) if expected else None
-    except MalformedRevisionError:
-        # A revision changed by hand must not block the one that mends it:
-        # its audit rows then show every key as new.
-        before = None
-    changes = document_changes(before.document if before else {}, json.loads(text))
-    if not changes:
+    # A revision changed by hand (not JSON, not valid settings, missing)
+    # must not block the one that mends it: its audit rows then show every
+    # key as new, and it is written even when it sets nothing.
+    old: dict[str, t.Any] | None = {}
+    if expected:
+        try:
+            before = read(connection, expected, where)
+            if before is not None:
+                parse_settings(before.document, where)
+        except (MalformedRevisionError, SettingsError):
+            before = None
+        old = before.document if before is not None else None
+    changes = document_changes(old or {}, json.loads(text))
+    if not changes and old is not None:
         raise Unchanged
     connection.execute(
         revisions.insert().values(
@@ -141,19 +164,20 @@ def write(
             created_at=now,
         )
     )
-    connection.execute(
-        audit.insert(),
-        [
-            {
-                "revision": number,
-                "scope": c.scope,
-                "key": c.key,
-                "old": None if c.old is None else json.dumps(c.old),
-                "new": None if c.new is None else json.dumps(c.new),
-            }
-            for c in changes
-        ],
-    )
+    if changes:
+        connection.execute(
+            audit.insert(),
+            [
+                {
+                    "revision": number,
+                    "scope": c.scope,
+                    "key": c.key,
+                    "old": None if c.old is None else json.dumps(c.old),
+                    "new": None if c.new is None else json.dumps(c.new),
+                }
+                for c in changes
+            ],
+        )
     if connection.dialect.name == "postgresql":
         payload = notify_payload(schema_name, number)
         connection.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, payload)))

@@ -28,7 +28,12 @@ from ..loading import Purpose
 from ..settings import Settings, diff_settings, parse_settings
 from ..sources import Status
 from . import cache, forks
-from .errors import MalformedRevisionError, SchemaError, StoreError
+from .errors import (
+    MalformedRevisionError,
+    RevisionNotFoundError,
+    SchemaError,
+    StoreError,
+)
 from .poller import Poller
 from .records import Revision
 from .store import Store
@@ -217,22 +222,34 @@ class StoreSource:
         try:
             revision = self.store.revision(number)
             settings = parse_settings(revision.document, self._where(number))
-        except (MalformedRevisionError, SettingsError) as e:
-            self._reject(number, e)
+        except (MalformedRevisionError, SettingsError, RevisionNotFoundError) as e:
+            # A head naming no revision was made by hand, as a malformed
+            # one was: a bad head, not an outage.
+            problem = e
         else:
             # Cleared first: a reader that sees the new revision must not
             # see the old rejection with it.
             self._rejected, self.rejection = 0, None
             self._apply(revision, settings)
             return
+        # The valid revision under the bad head is found before the head is
+        # rejected: a StoreError in the search then leaves the head to be
+        # read again at the next poll. Rejected first, the head was skipped
+        # by every later poll, and a store lost between the two reads kept
+        # this process on an older (maybe looser) revision than the farm's
+        # until the next write (tests/store/test_source_property.py).
+        newest: tuple[Revision, Settings] | None = None
         for below in range(number - 1, self.revision, -1):
             try:
                 revision = self.store.revision(below)
                 settings = parse_settings(revision.document, self._where(below))
             except (MalformedRevisionError, SettingsError, RevisionError):
                 continue
-            self._apply(revision, settings)
-            return
+            newest = revision, settings
+            break
+        self._reject(number, problem, newest[0].number if newest else None)
+        if newest is not None:
+            self._apply(*newest)
 
     def _apply(self, revision: Revision, settings: Settings) -> None:
         number = revision.number
@@ -257,13 +274,20 @@ class StoreSource:
             listener(settings, changes)
         self._save(number, revision.document)
 
-    def _reject(self, number: int, error: SettingsError | StoreError) -> None:
+    def _reject(
+        self,
+        number: int,
+        error: SettingsError | StoreError,
+        instead: int | None = None,
+    ) -> None:
         self._rejected, self.rejection = number, error
         logger.error(
-            "settings revision %d of %s not applied, revision %d stays in force: %s",
+            "settings revision %d of %s not applied, %s: %s",
             number,
             self.url,
-            self.revision,
+            f"revision {self.revision} stays in force"
+            if instead is None
+            else f"revision {instead}, the newest valid one under it, applies",
             error,
         )
         problem = (
