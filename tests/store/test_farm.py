@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -202,6 +203,10 @@ def test_a_set_reaches_every_worker_of_the_farm(
         times: dict[tuple[str, int], list[float]] = {}
         for turn in range(WRITES):
             value = "true" if turn % 2 == 0 else "false"
+            if not listen:
+                # Writes at every phase of the workers' polls, not in step
+                # with them as back-to-back writes would fall.
+                time.sleep(random.uniform(0, interval))  # noqa: S311
             flask_https(
                 admin,
                 "set",
