@@ -81,7 +81,9 @@ def _status_dict(store: Store, status: Status) -> dict[str, t.Any]:
     return {
         "store": str(store.url),
         "schema_version": SCHEMA_VERSION,
-        "head": None
+        "head": {"revision": status.bad_head, "problem": status.problem}
+        if status.problem is not None
+        else None
         if head is None
         else {
             "revision": head.number,
@@ -121,7 +123,13 @@ def status(url: str | None, fmt: str) -> None:
         return
     click.echo(f"Store: {store.url}")
     head = found.head
-    if head is None:
+    if found.problem is not None:
+        click.echo(
+            f"Revision: {found.bad_head}, not valid: {found.problem}. Processes"
+            " keep the newest valid revision under it; write a good one (store"
+            " import, set or revert)"
+        )
+    elif head is None:
         click.echo("Revision: none yet (0); import a settings file to write one")
     else:
         why = f": {printable(head.reason)}" if head.reason else ""

@@ -120,8 +120,9 @@ def import_(
         from ..store import ConflictError
 
         store.check()
-        head = store.head()
-        current = head.number if head else 0
+        # The number only: a head changed by hand into a bad one is what an
+        # import mends.
+        current = store.head_number()
         expected = current if expect is None else expect
         try:
             number = store.apply(document, expected, user_name(), "import", reason)

@@ -57,16 +57,23 @@ class ProcessStatus:
 class Status:
     """The revision in force, and where each live process stands.
 
-    :param head: The revision in force; ``None`` before the first.
+    :param head: The revision in force; ``None`` before the first, or
+        when the head is a bad one.
     :param processes: The processes seen recently, by host, application
         and pid.
+    :param bad_head: The head's number when it names a revision that is
+        missing, not a JSON document or not valid settings (changed by
+        hand); else 0.
+    :param problem: What is wrong with that head.
     """
 
     head: Revision | None
     processes: list[ProcessStatus]
+    bad_head: int = 0
+    problem: str | None = None
 
     @property
     def behind(self) -> list[ProcessStatus]:
         """The processes that have not applied the revision in force."""
-        number = self.head.number if self.head else 0
+        number = self.head.number if self.head else self.bad_head
         return [p for p in self.processes if p.revision != number]

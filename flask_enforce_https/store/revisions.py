@@ -133,12 +133,12 @@ def write(
         .values(revision=number, updated_at=now)
     )
     if moved.rowcount != 1:
-        current = read_head(connection, where)
-        raise ConflictError(
-            expected,
-            current.number if current else 0,
-            current.author if current else None,
-        )
+        current = head_number(connection)
+        try:
+            found = read(connection, current, where) if current else None
+        except MalformedRevisionError:
+            found = None  # a conflict still, over a head changed by hand
+        raise ConflictError(expected, current, found.author if found else None)
     # A revision changed by hand (not JSON, not valid settings, missing)
     # must not block the one that mends it: its audit rows then show every
     # key as new, and it is written even when it sets nothing.

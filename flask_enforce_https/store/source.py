@@ -22,16 +22,15 @@ import time
 import typing as t
 from pathlib import Path
 
-from ..errors import RevisionError, SettingsError
+from ..errors import SettingsError
 from ..files import FileError
 from ..loading import Purpose
 from ..settings import Settings, diff_settings, parse_settings
 from ..sources import Status
-from . import cache, forks
+from . import cache, forks, startup
 from .errors import (
     MalformedRevisionError,
     RevisionNotFoundError,
-    SchemaError,
     StoreError,
 )
 from .poller import Poller
@@ -119,44 +118,12 @@ class StoreSource:
         return f"{self.url} (revision {number})"
 
     def _load(self, purpose: Purpose) -> None:
-        try:
-            self.store.check()
-            head = self.store.head()
-        except SchemaError:
-            raise
-        except MalformedRevisionError as e:
-            # Bad settings, not an outage: fail fast, as with a file.
-            raise SettingsError(str(self.url), "", str(e)) from None
-        except StoreError as e:
-            cached = cache.read(self.cache, str(self.url))
-            if cached is None:
-                raise StoreError(
-                    f"{e}; the application cannot start without its settings,"
-                    f" and there is no cache of them at {self.cache}: start it"
-                    " once the store answers"
-                ) from None
-            self._settings, self.revision = cached.settings, cached.revision
-            logger.warning(
-                "settings store unreachable at start, revision %d from the"
-                " cache %s is in force until it answers: %s",
-                cached.revision,
-                self.cache,
-                e,
-            )
-            # Said above: the outage starts without a second line.
-            self.down_since, self.error = time.time(), e
-            return
-        if head is None:
-            logger.warning(
-                "settings store %s has no revision yet: the application runs"
-                " with its design-time declarations and default settings",
-                self.url,
-            )
-            return
-        self._settings = parse_settings(head.document, self._where(head.number))
-        self.revision = head.number
-        if purpose is Purpose.SERVE:
-            self._save(head.number, head.document)
+        begun = startup.start(self.store, self.cache)
+        self._settings, self.revision = begun.settings, begun.revision
+        # Said at start: the outage begins without a second line.
+        self.down_since, self.error = begun.down_since, begun.error
+        if begun.document is not None and purpose is Purpose.SERVE:
+            self._save(begun.revision, begun.document)
 
     # --- the request path ---------------------------------------------------
 
@@ -222,9 +189,13 @@ class StoreSource:
         try:
             revision = self.store.revision(number)
             settings = parse_settings(revision.document, self._where(number))
-        except (MalformedRevisionError, SettingsError, RevisionNotFoundError) as e:
+        except RevisionNotFoundError as e:
+            if e.head != number:
+                return  # the head moved between the two reads: next poll
             # A head naming no revision was made by hand, as a malformed
             # one was: a bad head, not an outage.
+            problem: SettingsError | StoreError = e
+        except (MalformedRevisionError, SettingsError) as e:
             problem = e
         else:
             # Cleared first: a reader that sees the new revision must not
@@ -232,21 +203,14 @@ class StoreSource:
             self._rejected, self.rejection = 0, None
             self._apply(revision, settings)
             return
-        # The valid revision under the bad head is found before the head is
-        # rejected: a StoreError in the search then leaves the head to be
-        # read again at the next poll. Rejected first, the head was skipped
-        # by every later poll, and a store lost between the two reads kept
-        # this process on an older (maybe looser) revision than the farm's
-        # until the next write (tests/store/test_source_property.py).
-        newest: tuple[Revision, Settings] | None = None
-        for below in range(number - 1, self.revision, -1):
-            try:
-                revision = self.store.revision(below)
-                settings = parse_settings(revision.document, self._where(below))
-            except (MalformedRevisionError, SettingsError, RevisionError):
-                continue
-            newest = revision, settings
-            break
+        # Found before the head is marked rejected, which no later poll
+        # reads again: a store lost during the search leaves the head to be
+        # read again, rather than this process on an older revision.
+        newest = (
+            self.store.newest_valid(number, self.revision)
+            if number - 1 > self.revision
+            else None
+        )
         self._reject(number, problem, newest[0].number if newest else None)
         if newest is not None:
             self._apply(*newest)

@@ -18,7 +18,7 @@ from types import TracebackType
 import sqlalchemy as sa
 
 from ..errors import SettingsError
-from ..settings import parse_settings
+from ..settings import Settings, parse_settings
 from . import heartbeats as beats
 from . import revisions, schema
 from .changes import canonical_json
@@ -29,7 +29,7 @@ from .connection import (
     require_sqlite_file,
     store_errors,
 )
-from .errors import RevisionNotFoundError
+from .errors import MalformedRevisionError, RevisionNotFoundError
 from .records import HistoryEntry, Revision, Status
 from .urls import StoreURL, parse_url
 
@@ -184,18 +184,49 @@ class Store:
         with self._transaction() as connection:
             return revisions.history(connection, since)
 
+    def newest_valid(
+        self, below: int, above: int = 0
+    ) -> tuple[Revision, Settings] | None:
+        """The newest revision under ``below`` and over ``above`` whose
+        settings are valid, and its settings: what a farm enforces while the
+        head is a bad one. ``None`` when there is none.
+
+        :raises StoreError: The store cannot be reached.
+        """
+        where = str(self.url)
+        if below - 1 <= above:
+            return None
+        with self._transaction() as connection:
+            for number in range(below - 1, above, -1):
+                try:
+                    found = revisions.read(connection, number, where)
+                    if found is not None:
+                        return found, parse_settings(
+                            found.document, f"{where} (revision {number})"
+                        )
+                except (MalformedRevisionError, SettingsError):
+                    continue
+        return None
+
     def status(self, expire_after: datetime.timedelta = beats.EXPIRE_AFTER) -> Status:
         """The revision in force and the processes seen in the last
-        ``expire_after``.
+        ``expire_after``; a head changed by hand into a bad one (malformed,
+        missing, or invalid settings) is reported, not raised, so that the
+        processes can still be seen.
 
         :param expire_after: Leave out processes not seen for this long.
         """
         since = self._clock() - expire_after
         with self._transaction() as connection:
-            return Status(
-                revisions.read_head(connection, str(self.url)),
-                beats.seen_since(connection, since),
-            )
+            processes = beats.seen_since(connection, since)
+            try:
+                found = revisions.read_head(connection, str(self.url))
+                if found is not None:
+                    parse_settings(found.document, str(self.url))
+            except (MalformedRevisionError, SettingsError) as e:
+                number = revisions.head_number(connection)
+                return Status(None, processes, bad_head=number, problem=str(e))
+            return Status(found, processes)
 
     # --- writing ----------------------------------------------------------
 

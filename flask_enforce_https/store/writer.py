@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from .. import errors
 from ..edits import user_name
+from ..errors import SettingsError
 from ..layout import with_values
+from ..settings import parse_settings
 from ..writers import Current, History, Outcome, revert_reason
 from .changes import document_changes
-from .errors import ConflictError
+from .errors import ConflictError, MalformedRevisionError, RevisionNotFoundError
 from .store import Store
 
 #: How many times a change made against whatever is in force is made again
@@ -37,11 +39,23 @@ class StoreWriter:
         self.where = str(store.url)
 
     def read(self) -> Current:
-        """Return the document in force and its revision's number."""
-        head = self.store.head()
-        if head is None:
+        """Return the document in force and its revision's number.
+
+        Over a head changed by hand into a bad one (not a JSON document,
+        invalid settings, or a revision that does not exist), the document
+        is that of the newest valid revision under it, which every process
+        enforces meanwhile; a change is made on it and mends the head.
+        """
+        number = self.store.head_number()
+        if not number:
             return Current({}, "0")
-        return Current(head.document, str(head.number))
+        try:
+            head = self.store.revision(number)
+            parse_settings(head.document, self.where)
+        except (MalformedRevisionError, RevisionNotFoundError, SettingsError):
+            newest = self.store.newest_valid(number)
+            return Current(newest[0].document if newest else {}, str(number))
+        return Current(head.document, str(number))
 
     def _expected(self, expected: str) -> int:
         if expected.isdigit() and expected.isascii():
@@ -142,9 +156,8 @@ class StoreWriter:
     def known_applications(self) -> set[str]:
         """Return the applications in the document in force and those whose
         processes sent a heartbeat recently."""
-        status = self.store.status()
-        named = status.head.document.get("applications", {}) if status.head else {}
-        return {*named, *(p.application for p in status.processes)}
+        named = self.read().document.get("applications", {})
+        return {*named, *(p.application for p in self.store.status().processes)}
 
     def close(self) -> None:
         """Close the store's connections; the next call opens new ones."""

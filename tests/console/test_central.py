@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from store.conftest import break_head
 
 from flask_enforce_https.console import create_console_app
 from flask_enforce_https.store import Store
@@ -59,4 +61,52 @@ def test_a_central_console_changes_the_store(store_url: str, tmp_path: Path) -> 
         assert head is not None
         assert (head.number, head.origin, head.reason) == (2, "console", "central")
         assert head.document["applications"]["shop"]["force_https_screens"] is True
+    app.extensions["enforce_https"].source.close()
+
+
+def test_the_overview_reports_a_bad_head_and_an_apply_mends_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    app = create_console_app(
+        store_url,
+        authorize=header_role,
+        secret_key="central console test key",
+        config={"ENFORCE_HTTPS_SETTINGS_CACHE": str(tmp_path / "cache.json")},
+    )
+    engine = sa.create_engine(store_url)
+    try:
+        break_head(engine, 2, "not json")
+    finally:
+        engine.dispose()
+    client = app.test_client()
+    overview = client.get(PREFIX + "/", base_url=HTTPS, headers=as_role("reader"))
+    text = overview.get_data(as_text=True)
+    assert "revision 2, is not valid" in text
+    assert "Processes" in text
+    shop = client.get(
+        PREFIX + "/applications/shop", base_url=HTTPS, headers=as_role("editor")
+    )
+    form = {**hidden_fields(shop), "secure_cookies": "on", "force_https_screens": "on"}
+    reviewed = client.post(
+        PREFIX + "/applications/shop",
+        base_url=HTTPS,
+        data={**form, "action": "review"},
+        headers=as_role("editor", **SAME_ORIGIN),
+    )
+    applied = client.post(
+        PREFIX + "/applications/shop",
+        base_url=HTTPS,
+        data={**hidden_fields(reviewed), "action": "apply", "reason": "mend"},
+        headers=as_role("editor", **SAME_ORIGIN),
+    )
+    assert applied.status_code == 303, applied.get_data(as_text=True)
+    with Store(store_url) as store:
+        head = store.head()
+        assert head is not None
+        assert head.number == 3
+        assert head.document == {
+            "applications": {
+                "shop": {"secure_cookies": True, "force_https_screens": True}
+            }
+        }
     app.extensions["enforce_https"].source.close()

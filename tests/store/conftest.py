@@ -159,3 +159,33 @@ def writer(
     with Store(url, clock=clock) as store:
         store.init()
         yield StoreWriter(store)
+
+
+#: Heads an administrator might make by hand, by what is wrong with them:
+#: the text of the revision they name, or ``None`` for a revision that does
+#: not exist.
+BAD_HEADS = [
+    pytest.param("not json", id="not-json"),
+    pytest.param('{"environment": {"hsts": "yes"}}', id="invalid-settings"),
+    pytest.param(None, id="missing-revision"),
+]
+
+
+def break_head(engine: sa.Engine, number: int, text: str | None) -> None:
+    """Make revision ``number`` the head by hand, behind the API: with
+    ``text`` as its document, or naming no revision when ``text`` is
+    ``None``."""
+    from flask_enforce_https.store.schema import head, revisions
+
+    with engine.begin() as connection:
+        if text is not None:
+            connection.execute(
+                revisions.insert().values(
+                    revision=number,
+                    document=text,
+                    author="hand",
+                    origin="cli",
+                    created_at=datetime.datetime.now(datetime.timezone.utc),
+                )
+            )
+        connection.execute(head.update().values(revision=number))

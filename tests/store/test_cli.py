@@ -26,6 +26,8 @@ from flask_enforce_https.cli.store import store_cli
 from flask_enforce_https.store import SCHEMA_VERSION, Store
 from flask_enforce_https.store.schema import STEPS, meta
 
+from .conftest import BAD_HEADS, break_head
+
 SETTINGS = """\
 [environment]
 hsts = true
@@ -457,3 +459,46 @@ def test_without_the_store_extra_the_commands_say_what_to_install(
         " flask-enforce-https[store] (pip install 'flask-enforce-https[store]')"
     ]
     assert not done.stdout
+
+
+# -- a head changed by hand ----------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", BAD_HEADS)
+def test_status_shows_a_bad_head_and_the_processes(
+    store_url: str, store: Store, raw: sa.Engine, bad: str | None
+) -> None:
+    store.apply(DOCUMENT, 0, "admin", "cli")
+    store.heartbeat("web1", 11, "shop", 1)
+    break_head(raw, 2, bad)
+    result = run("status", "--url", store_url)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("Revision: 2, not valid: ")
+    assert "write a good one" in lines[1]
+    assert lines[2] == "Processes: 1, 1 behind"
+    found = json.loads(run("status", "--url", store_url, "--format", "json").stdout)
+    assert found["head"]["revision"] == 2
+    assert found["head"]["problem"]
+
+
+@pytest.mark.parametrize("bad", BAD_HEADS)
+@pytest.mark.parametrize(
+    "expect", [pytest.param([], id="in-force"), pytest.param(["--expect", "2"], id="2")]
+)
+def test_import_mends_a_bad_head(
+    store_url: str,
+    store: Store,
+    raw: sa.Engine,
+    settings_file: Path,
+    bad: str | None,
+    expect: list[str],
+) -> None:
+    store.apply(tomllib.loads(OTHER), 0, "admin", "cli")
+    break_head(raw, 2, bad)
+    result = run("import", str(settings_file), "--url", store_url, *expect)
+    assert result.exit_code == 0, result.output
+    assert "revision 3 written" in result.stdout
+    head = store.head()
+    assert head is not None
+    assert (head.number, head.document) == (3, DOCUMENT)

@@ -351,7 +351,7 @@ def test_a_killed_listen_connection(
             every_worker(f.port, 1, f.server, 5.0)
             f.proxy.restore()
         since, bound = (
-            (killed_at, MAX_BACKOFF + 2.0) if lost else (written_at, NOTIFIED)
+            (killed_at, MAX_BACKOFF + 5.0) if lost else (written_at, NOTIFIED)
         )
         applied = every_worker(f.port, 2, f.server, bound + 5.0)
         for pid, sample in sorted(applied.items()):

@@ -505,7 +505,9 @@ class Run:
     :param initial: A revision in force before the source starts.
     """
 
-    def __init__(self, location: Location, cache: Path, initial: Document | None):
+    def __init__(
+        self, location: Location, cache: Path, initial: Document | None
+    ) -> None:
         self.location = location
         self.cache = cache
         self.model = Model()

@@ -16,6 +16,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from flask_enforce_https.edits import Change
 from flask_enforce_https.errors import ConflictError, RevisionError, SettingsError
@@ -23,6 +24,8 @@ from flask_enforce_https.layout import section
 from flask_enforce_https.store import Store
 from flask_enforce_https.store.writer import StoreWriter
 from flask_enforce_https.writers import SettingsWriter
+
+from .conftest import BAD_HEADS, break_head
 
 ENV = "environment"
 
@@ -278,3 +281,39 @@ def test_a_change_against_whatever_is_in_force_is_made_again_on_the_newer(
             (1, "bob", "hsts"),
             (2, "alice", "secure_cookies"),
         ]
+
+
+@pytest.mark.parametrize("bad", BAD_HEADS)
+def test_a_change_over_a_bad_head_mends_it(
+    store: Store, raw: sa.Engine, bad: str | None
+) -> None:
+    """A head changed by hand into a bad one is read as the newest valid
+    revision under it, which every process enforces meanwhile: a change
+    is made on that and becomes the new head."""
+    store.apply({"environment": {"hsts": True, "hsts_max_age": 600}}, 0, "a", "cli")
+    store.apply({"environment": {"hsts": True}}, 1, "a", "cli")
+    break_head(raw, 3, bad)
+    writer = StoreWriter(store)
+    assert writer.read().version == "3"
+    assert writer.read().document == {"environment": {"hsts": True}}
+
+    outcome = writer.change(ENV, {"secure_cookies": True}, expected="3")
+
+    assert outcome.revision == 4
+    head = store.head()
+    assert head is not None
+    assert head.document == {"environment": {"hsts": True, "secure_cookies": True}}
+    # Against a bad head, every key is new.
+    assert [(e.key, e.old, e.new) for e in store.history(since=3)] == [
+        ("hsts", None, True),
+        ("secure_cookies", None, True),
+    ]
+
+
+def test_a_writer_behind_a_missing_head_gets_a_conflict(
+    store: Store, raw: sa.Engine
+) -> None:
+    store.apply({"environment": {"hsts": True}}, 0, "a", "cli")
+    break_head(raw, 5, None)
+    with pytest.raises(ConflictError, match="revision 5"):
+        StoreWriter(store).change(ENV, {"hsts": False}, expected="1")
