@@ -193,7 +193,7 @@ def _settings_hint(error: SettingsError, params: dict[str, t.Any]) -> str:
     if is_store(error):
         return (
             "The store's revision in force is invalid (changed by hand?):"
-            " write a valid one with flask https store import, or revert."
+            " write a valid one with flask https set, revert or store import."
             " Running applications keep their last good settings until then."
         )
     if not is_file(error):

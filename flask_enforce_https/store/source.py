@@ -118,8 +118,9 @@ class StoreSource:
         return f"{self.url} (revision {number})"
 
     def _load(self, purpose: Purpose) -> None:
-        begun = startup.start(self.store, self.cache)
+        begun = startup.start(self.store, self.cache, serving=purpose is Purpose.SERVE)
         self._settings, self.revision = begun.settings, begun.revision
+        self._rejected, self.rejection = begun.rejected, begun.rejection
         # Said at start: the outage begins without a second line.
         self.down_since, self.error = begun.down_since, begun.error
         if begun.document is not None and purpose is Purpose.SERVE:

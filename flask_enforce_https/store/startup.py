@@ -35,6 +35,9 @@ class Start:
     :param down_since: When the store was found not to answer (epoch
         seconds); ``None`` when it answered.
     :param error: Why it did not answer.
+    :param rejected: The head, when it is a bad one and the settings are
+        those of the newest valid revision under it; else 0.
+    :param rejection: What is wrong with that head.
     """
 
     settings: Settings
@@ -42,27 +45,45 @@ class Start:
     document: dict[str, t.Any] | None = None
     down_since: float | None = None
     error: StoreError | None = None
+    rejected: int = 0
+    rejection: SettingsError | None = None
 
 
-def start(store: Store, cache_path: Path) -> Start:
+def start(store: Store, cache_path: Path, *, serving: bool = True) -> Start:
     """Read the revision in force, or the cache when the store does not
     answer.
 
     :param store: The store.
     :param cache_path: The local cache file.
+    :param serving: Whether the process serves requests. One that does not
+        (a command) starts from the newest valid revision under a bad head,
+        so that ``flask https set`` and ``revert`` can mend it.
     :raises SchemaError: The store has no tables, or unknown ones.
     :raises StoreError: The store cannot be reached and there is no cache.
-    :raises SettingsError: The revision in force is not valid settings.
+    :raises SettingsError: The revision in force is not valid settings, in
+        a serving process.
     """
     url = str(store.url)
     try:
         store.check()
         head = store.head()
+        settings = (
+            Settings()
+            if head is None
+            else parse_settings(head.document, f"{url} (revision {head.number})")
+        )
     except SchemaError:
         raise
-    except MalformedRevisionError as e:
-        # Bad settings, not an outage: fail fast, as with a file.
-        raise SettingsError(url, "", str(e)) from None
+    except (MalformedRevisionError, SettingsError) as e:
+        # Bad settings, not an outage: a server fails fast, as with a file.
+        problem = (
+            e
+            if isinstance(e, SettingsError)
+            else SettingsError(url, "", str(e).removeprefix(f"{url}: "))
+        )
+        if serving:
+            raise problem from None
+        return _under_bad_head(store, problem)
     except StoreError as e:
         cached = cache.read(cache_path, url)
         if cached is None:
@@ -86,5 +107,20 @@ def start(store: Store, cache_path: Path) -> Start:
             url,
         )
         return Start(Settings(), 0)
-    where = f"{url} (revision {head.number})"
-    return Start(parse_settings(head.document, where), head.number, head.document)
+    return Start(settings, head.number, head.document)
+
+
+def _under_bad_head(store: Store, problem: SettingsError) -> Start:
+    number = store.head_number()
+    newest = store.newest_valid(number)
+    revision, settings = (newest[0].number, newest[1]) if newest else (0, Settings())
+    logger.warning(
+        "settings store %s: the head, revision %d, is not valid; revision %d,"
+        " the newest valid one under it, is in force until a good one is"
+        " written: %s",
+        store.url,
+        number,
+        revision,
+        problem,
+    )
+    return Start(settings, revision, rejected=number, rejection=problem)

@@ -10,12 +10,15 @@ import typing as t
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from clirun import ok, run
 from conftest import create_app
 from flask.testing import FlaskCliRunner
 
 from flask_enforce_https.loading import Purpose, loading_for
 from flask_enforce_https.store import Store
+
+from .conftest import BAD_HEADS, break_head
 
 
 def cli(store: Store, tmp_path: Path) -> FlaskCliRunner:
@@ -140,3 +143,22 @@ def test_show_and_explain_read_what_set_wrote(
     assert json.loads(result.stdout)["effective"] == "tls"
     result = ok(again, "show")
     assert "why: application 'shop': force_https_screens" in result.stdout
+
+
+@pytest.mark.parametrize("bad", BAD_HEADS)
+def test_set_over_a_bad_head_mends_it(
+    store: Store, tmp_path: Path, raw: sa.Engine, bad: str | None
+) -> None:
+    """A command loads the app on the newest valid revision under a bad
+    head (a server would refuse to start), says so, and its change mends
+    the head."""
+    store.apply({"environment": {"hsts": True}}, 0, "admin", "cli")
+    break_head(raw, 2, bad)
+    runner = cli(store, tmp_path)
+    shown = ok(runner, "show").stdout
+    assert "stale" in shown
+    result = ok(runner, "set", "hsts_max_age=600", "--reason", "mend")
+    assert "Revision 3 written" in result.stdout
+    head = store.head()
+    assert head is not None
+    assert head.document == {"environment": {"hsts": True, "hsts_max_age": 600}}

@@ -783,14 +783,26 @@ def test_a_head_naming_no_revision_is_rejected(tmp_path: Path) -> None:
                 assert source.current() == parse_settings(SCREENS)
             finally:
                 source.close()
+            # A server refuses to start; a command starts under the bad
+            # head, so that it can mend it.
             with pytest.raises(SettingsError, match="revision 7, which does not exist"):
                 StoreSource(
                     location.url,
                     application=APPLICATION,
                     interval=1.0,
                     cache=tmp_path / "cache.json",
-                    purpose=Purpose.COMMAND,
+                    purpose=Purpose.SERVE,
                 ).close()
+            command = StoreSource(
+                location.url,
+                application=APPLICATION,
+                interval=1.0,
+                cache=tmp_path / "cache.json",
+                purpose=Purpose.COMMAND,
+            )
+            command.close()
+            assert (command.revision, command.peek()) == (1, parse_settings(SCREENS))
+            assert command.rejection is not None
             assert store.apply(OPEN, 7, "admin", "cli") == 8
     finally:
         location.close()
