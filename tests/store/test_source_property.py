@@ -79,10 +79,10 @@ from flask_enforce_https.loading import Purpose
 from flask_enforce_https.policy import resolve
 from flask_enforce_https.settings import parse_settings
 from flask_enforce_https.store import Store, StoreError
-from flask_enforce_https.store.schema import head, revisions
+from flask_enforce_https.store.schema import head
 from flask_enforce_https.store.source import StoreSource
 
-from .conftest import database_url, raw_engine
+from .conftest import break_head, database_url, raw_engine
 
 APPLICATION = "shop"
 Document = dict[str, t.Any]
@@ -547,7 +547,7 @@ class Run:
     def write_bad(self, text: str) -> None:
         assert settings_of(text) is None, f"the generator made a valid {text!r}"
         number = self.model.head + 1
-        write_by_hand(self.location.raw(), number, text)
+        break_head(self.location.raw(), number, text)
         self.model.revisions[number] = None
         self.model.head = number
 
@@ -635,21 +635,6 @@ class Run:
         assert (source.down_since is not None) == model.down, state
 
 
-def write_by_hand(engine: sa.Engine, number: int, text: str) -> None:
-    """Revision ``number``, written straight into the table, made the head."""
-    with engine.begin() as connection:
-        connection.execute(
-            revisions.insert().values(
-                revision=number,
-                document=text,
-                author="hand",
-                origin="cli",
-                created_at=sa.func.current_timestamp(),
-            )
-        )
-        connection.execute(head.update().values(revision=number))
-
-
 def replay(
     location: Location, folder: Path, initial: Document | None, steps: list[Step]
 ) -> None:
@@ -722,6 +707,17 @@ OPEN: Document = {"environment": {"force_https_screens": False}}
 SCREENS: Document = {"environment": {"force_https_screens": True}}
 
 
+def source_of(location: Location, folder: Path, purpose: Purpose) -> StoreSource:
+    """A source on ``location``'s store, for ``purpose``, polling nothing."""
+    return StoreSource(
+        location.url,
+        application=APPLICATION,
+        interval=1.0,
+        cache=folder / "cache.json",
+        purpose=purpose,
+    )
+
+
 def test_a_deeply_nested_head_is_rejected_like_any_malformed_one(
     tmp_path: Path,
 ) -> None:
@@ -733,16 +729,10 @@ def test_a_deeply_nested_head_is_rejected_like_any_malformed_one(
     with Store(location.url) as store:
         store.init()
         store.apply(OPEN, 0, "t", "cli")
-        source = StoreSource(
-            location.url,
-            application=APPLICATION,
-            interval=1.0,
-            cache=tmp_path / "cache.json",
-            purpose=Purpose.COMMAND,
-        )
+        source = source_of(location, tmp_path, Purpose.COMMAND)
         try:
             store.apply(SCREENS, 1, "t", "cli")
-            write_by_hand(location.raw(), 3, DEEP)
+            break_head(location.raw(), 3, DEEP)
             source.refresh()
             assert source.revision == 2
             assert source.rejection is not None
@@ -767,13 +757,7 @@ def test_a_head_naming_no_revision_is_rejected(tmp_path: Path) -> None:
         with Store(location.url) as store:
             store.init()
             store.apply(SCREENS, 0, "t", "cli")
-            source = StoreSource(
-                location.url,
-                application=APPLICATION,
-                interval=1.0,
-                cache=tmp_path / "cache.json",
-                purpose=Purpose.COMMAND,
-            )
+            source = source_of(location, tmp_path, Purpose.COMMAND)
             try:
                 with location.raw().begin() as connection:
                     connection.execute(head.update().values(revision=7))
@@ -786,20 +770,8 @@ def test_a_head_naming_no_revision_is_rejected(tmp_path: Path) -> None:
             # A server refuses to start; a command starts under the bad
             # head, so that it can mend it.
             with pytest.raises(SettingsError, match="revision 7, which does not exist"):
-                StoreSource(
-                    location.url,
-                    application=APPLICATION,
-                    interval=1.0,
-                    cache=tmp_path / "cache.json",
-                    purpose=Purpose.SERVE,
-                ).close()
-            command = StoreSource(
-                location.url,
-                application=APPLICATION,
-                interval=1.0,
-                cache=tmp_path / "cache.json",
-                purpose=Purpose.COMMAND,
-            )
+                source_of(location, tmp_path, Purpose.SERVE).close()
+            command = source_of(location, tmp_path, Purpose.COMMAND)
             command.close()
             assert (command.revision, command.peek()) == (1, parse_settings(SCREENS))
             assert command.rejection is not None
@@ -845,7 +817,7 @@ def test_apply_mends_a_hand_written_head(
         with Store(location.url) as store:
             store.init()
             store.apply(SCREENS, 0, "t", "cli")
-            write_by_hand(location.raw(), 2, bad)
+            break_head(location.raw(), 2, bad)
             assert store.apply(document, 2, "admin", "cli") == 3
             assert store.head_number() == 3
             assert [(e.scope, e.key, e.old) for e in store.history(since=2)] == [
