@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from store.conftest import break_head
 
 from flask_enforce_https.console import create_console_app
@@ -23,13 +25,20 @@ def store_url(tmp_path: Path) -> str:
     return url
 
 
-def test_a_central_console_changes_the_store(store_url: str, tmp_path: Path) -> None:
+@pytest.fixture
+def app(store_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The central console over the store."""
     app = create_console_app(
         store_url,
         authorize=header_role,
         secret_key="central console test key",
         config={"ENFORCE_HTTPS_SETTINGS_CACHE": str(tmp_path / "cache.json")},
     )
+    yield app
+    app.extensions["enforce_https"].source.close()
+
+
+def test_a_central_console_changes_the_store(store_url: str, app: Flask) -> None:
     client = app.test_client()
     assert client.get("/", base_url=HTTPS).location == f"{PREFIX}/"
     overview = client.get(PREFIX + "/", base_url=HTTPS, headers=as_role("reader"))
@@ -61,18 +70,11 @@ def test_a_central_console_changes_the_store(store_url: str, tmp_path: Path) -> 
         assert head is not None
         assert (head.number, head.origin, head.reason) == (2, "console", "central")
         assert head.document["applications"]["shop"]["force_https_screens"] is True
-    app.extensions["enforce_https"].source.close()
 
 
 def test_the_overview_reports_a_bad_head_and_an_apply_mends_it(
-    store_url: str, tmp_path: Path
+    store_url: str, app: Flask
 ) -> None:
-    app = create_console_app(
-        store_url,
-        authorize=header_role,
-        secret_key="central console test key",
-        config={"ENFORCE_HTTPS_SETTINGS_CACHE": str(tmp_path / "cache.json")},
-    )
     engine = sa.create_engine(store_url)
     try:
         break_head(engine, 2, "not json")
@@ -109,4 +111,3 @@ def test_the_overview_reports_a_bad_head_and_an_apply_mends_it(
                 "shop": {"secure_cookies": True, "force_https_screens": True}
             }
         }
-    app.extensions["enforce_https"].source.close()
