@@ -28,6 +28,8 @@ from flask_enforce_https.store import SCHEMA_VERSION, SchemaError, Store, StoreE
 from flask_enforce_https.store.schema import head, meta, revisions
 from flask_enforce_https.store.source import StoreSource
 
+from .conftest import break_head
+
 SCREENS = {"environment": {"force_https_screens": True}}
 OPEN = {"environment": {"force_https_screens": False}}
 #: Nothing listens on port 1 of the loopback: a store that does not answer.
@@ -422,26 +424,11 @@ def test_starting_from_the_cache_is_signalled(
     assert len(heard) == 1
 
 
-def hand_written(raw: sa.Engine, number: int, document: str) -> None:
-    """Revision ``number`` written by hand, and made the head."""
-    with raw.begin() as connection:
-        connection.execute(
-            revisions.insert().values(
-                revision=number,
-                document=document,
-                author="hand",
-                origin="cli",
-                created_at=sa.func.current_timestamp(),
-            )
-        )
-        connection.execute(head.update().values(revision=number))
-
-
 def test_a_malformed_head_at_start_stops_the_app(
     store: Store, store_url: str, apps: Callable[..., Flask], raw: sa.Engine
 ) -> None:
     write(store, SCREENS)
-    hand_written(raw, 2, "not json")
+    break_head(raw, 2, "not json")
     with pytest.raises(SettingsError, match="revision 2 is not a JSON document"):
         apps(store_url)
 
@@ -455,7 +442,7 @@ def test_a_bad_head_yields_the_newest_valid_revision_under_it(
     with loading_for(Purpose.COMMAND):
         app = apps(store_url)
     write(store, SCREENS)
-    hand_written(raw, 3, json.dumps({"environment": {"hsts": "yes"}}))
+    break_head(raw, 3, json.dumps({"environment": {"hsts": "yes"}}))
     source(app).refresh()
     assert source(app).revision == 2
     assert plain_status(app) == 301
