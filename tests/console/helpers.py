@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import create_app
 from flask import Flask, Request
+from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from flask_enforce_https.console.extension import Console
@@ -60,3 +61,29 @@ def hidden_fields(response: TestResponse, index: int = 0) -> dict[str, str]:
 def as_role(role: str, **headers: str) -> dict[str, str]:
     """Request headers for ``role``."""
     return {ROLE_HEADER: role, **headers}
+
+
+def review(
+    client: FlaskClient, path: str, fields: dict[str, str], role: str = "editor"
+) -> t.Any:
+    """Load the form at ``path``, then post ``fields`` to review them."""
+    page = client.get(PREFIX + path, base_url=HTTPS, headers=as_role(role))
+    assert page.status_code == 200
+    form = {**hidden_fields(page), **fields, "action": "review"}
+    return client.post(
+        PREFIX + path,
+        base_url=HTTPS,
+        data=form,
+        headers=as_role(role, **SAME_ORIGIN),
+    )
+
+
+def apply(client: FlaskClient, path: str, reviewed: t.Any, **fields: str) -> t.Any:
+    """Post the reviewed form's "Apply"."""
+    form = {**hidden_fields(reviewed), **fields, "action": "apply"}
+    return client.post(
+        PREFIX + path,
+        base_url=HTTPS,
+        data=form,
+        headers=as_role("editor", **SAME_ORIGIN),
+    )

@@ -13,7 +13,10 @@ from store.conftest import break_head
 from flask_enforce_https.console import create_console_app
 from flask_enforce_https.store import Store
 
-from .helpers import HTTPS, PREFIX, SAME_ORIGIN, as_role, header_role, hidden_fields
+from .helpers import HTTPS, PREFIX, apply, as_role, header_role, review
+
+#: The shop's form, with both boxes ticked.
+SCREENS_AND_COOKIES = {"force_https_screens": "on", "secure_cookies": "on"}
 
 
 @pytest.fixture
@@ -46,24 +49,9 @@ def test_a_central_console_changes_the_store(store_url: str, app: Flask) -> None
     for page in ("/endpoints", "/explain"):
         response = client.get(PREFIX + page, base_url=HTTPS, headers=as_role("reader"))
         assert response.status_code == 404
-    shop = client.get(
-        PREFIX + "/applications/shop", base_url=HTTPS, headers=as_role("editor")
-    )
-    assert shop.status_code == 200
-    form = {**hidden_fields(shop), "force_https_screens": "on", "secure_cookies": "on"}
-    reviewed = client.post(
-        PREFIX + "/applications/shop",
-        base_url=HTTPS,
-        data={**form, "action": "review"},
-        headers=as_role("editor", **SAME_ORIGIN),
-    )
+    reviewed = review(client, "/applications/shop", SCREENS_AND_COOKIES)
     assert "shop.force_https_screens" in reviewed.get_data(as_text=True)
-    applied = client.post(
-        PREFIX + "/applications/shop",
-        base_url=HTTPS,
-        data={**hidden_fields(reviewed), "action": "apply", "reason": "central"},
-        headers=as_role("editor", **SAME_ORIGIN),
-    )
+    applied = apply(client, "/applications/shop", reviewed, reason="central")
     assert applied.status_code == 303
     with Store(store_url) as store:
         head = store.head()
@@ -85,22 +73,8 @@ def test_the_overview_reports_a_bad_head_and_an_apply_mends_it(
     text = overview.get_data(as_text=True)
     assert "revision 2, is not valid" in text
     assert "Processes" in text
-    shop = client.get(
-        PREFIX + "/applications/shop", base_url=HTTPS, headers=as_role("editor")
-    )
-    form = {**hidden_fields(shop), "secure_cookies": "on", "force_https_screens": "on"}
-    reviewed = client.post(
-        PREFIX + "/applications/shop",
-        base_url=HTTPS,
-        data={**form, "action": "review"},
-        headers=as_role("editor", **SAME_ORIGIN),
-    )
-    applied = client.post(
-        PREFIX + "/applications/shop",
-        base_url=HTTPS,
-        data={**hidden_fields(reviewed), "action": "apply", "reason": "mend"},
-        headers=as_role("editor", **SAME_ORIGIN),
-    )
+    reviewed = review(client, "/applications/shop", SCREENS_AND_COOKIES)
+    applied = apply(client, "/applications/shop", reviewed, reason="mend")
     assert applied.status_code == 303, applied.get_data(as_text=True)
     with Store(store_url) as store:
         head = store.head()

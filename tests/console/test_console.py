@@ -22,10 +22,12 @@ from .helpers import (
     HTTPS,
     PREFIX,
     SAME_ORIGIN,
+    apply,
     as_role,
     console_app,
     header_role,
     hidden_fields,
+    review,
 )
 
 PAGES = [
@@ -55,32 +57,6 @@ def audit(tmp_path: Path) -> list[dict[str, t.Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def review(
-    client: FlaskClient, path: str, fields: dict[str, str], role: str = "editor"
-) -> t.Any:
-    """Load the form at ``path``, then post ``fields`` to review them."""
-    page = client.get(PREFIX + path, base_url=HTTPS, headers=as_role(role))
-    assert page.status_code == 200
-    form = {**hidden_fields(page), **fields, "action": "review"}
-    return client.post(
-        PREFIX + path,
-        base_url=HTTPS,
-        data=form,
-        headers=as_role(role, **SAME_ORIGIN),
-    )
-
-
-def apply(client: FlaskClient, path: str, reviewed: t.Any, **fields: str) -> t.Any:
-    """Post the reviewed form's "Apply"."""
-    form = {**hidden_fields(reviewed), **fields, "action": "apply"}
-    return client.post(
-        PREFIX + path,
-        base_url=HTTPS,
-        data=form,
-        headers=as_role("editor", **SAME_ORIGIN),
-    )
 
 
 # -- mounting ------------------------------------------------------------------
